@@ -1,0 +1,26 @@
+# Both targets do all set-up on a fresh Debian 12 machine (apt-get, data, configure, build), then run.
+BUILD ?= build
+JOBS  ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: run test setup build bench clean
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	bash scripts/run.sh $(BUILD)
+
+test: build
+	cd $(BUILD) && ./metaunsup_tests --gtest_brief=1
+
+bench: build
+	$(BUILD)/metaunsup bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,27 @@
+#pragma once
+// Named-tensor files that both this C++ code and Python PyTorch read:
+//   C++:    Archive a = load_archive("rule.pt");
+//   Python: d = torch.load("rule.pt"); d["tensors"]["topd.conv1.w"], d["meta"]["format"]
+// The file is torch's pickle zip (torch::pickle_save): {"meta": {str: str}, "tensors": {str: Tensor}}.
+// Writes are atomic (temporary file, then rename), so a killed process never leaves half a file.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/torch.h"
+
+namespace mu {
+
+struct Archive {
+  std::map<std::string, std::string> meta;
+  std::vector<std::pair<std::string, at::Tensor>> tensors;  // in file order
+  const at::Tensor& at(const std::string& name) const;      // throws mu::Error naming the missing tensor
+  bool has(const std::string& name) const;
+};
+
+void save_archive(const std::string& path, const Archive& a);
+// Throws mu::Error for a missing, truncated or foreign file, or one whose "format" is not `format`.
+Archive load_archive(const std::string& path, const std::string& format = "");
+void write_file_atomic(const std::string& path, const std::string& bytes);
+
+}  // namespace mu

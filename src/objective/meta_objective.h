@@ -1,0 +1,24 @@
+#pragma once
+// MetaObjective (update-rule.md section 11): few-shot ridge regression on the base model's embedding.
+#include "base/base_model.h"
+
+namespace mu {
+
+struct LabelledBatch {
+  at::Tensor x;  // (n, N^0) raw input
+  at::Tensor y;  // (n) int64 class index in [0, classes)
+};
+
+struct MetaObjectiveResult {
+  at::Tensor loss;           // scalar J = cosine + ridge_penalty, differentiable
+  at::Tensor cosine;         // (1/n) sum ||Phat - Yhat||^2, in [0, 4]
+  at::Tensor ridge_penalty;  // lambda ||C_w||^2 / n_train
+  double mse_train = 0, accuracy_train = 0, accuracy_test = 0;
+};
+
+// One base-model pass over train+test together (BN statistics of both), targets centred and
+// normalised, ridge with unpenalised bias solved in double by Cholesky, normalised predictions.
+MetaObjectiveResult meta_objective(const Phi& phi, const LabelledBatch& train, const LabelledBatch& test,
+                                   int64_t classes, double lambda = 0.1);
+
+}  // namespace mu
