@@ -29,6 +29,16 @@ struct Split {
 // data is missing (naming the `metaunsup data fetch` command) or corrupt.
 Split load_dataset(const std::string& spec, int64_t resolution = 14, uint64_t seed = 0);
 
+// load_dataset with every knob. resolution <= 0 keeps the native size; resize is "decimate" (the original
+// code's TF-1 bilinear, x14[i,j] = x28[2i,2j]) or "area" (mean over each 2x2 block). `seed` only matters
+// for sets without a fixed split (moons, user data); mnist / fashion-mnist splits never change.
+struct LoadOptions {
+  int64_t resolution = 14;
+  uint64_t seed = 0;
+  std::string resize = "decimate";
+};
+Split load_dataset(const std::string& spec, const LoadOptions& opt);
+
 // sklearn's make_moons: two interleaving half circles, n/2 each, Gaussian noise of std `noise`.
 Dataset make_moons(int64_t n, double noise, uint64_t seed);
 

