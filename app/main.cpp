@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include <c10/util/Exception.h>
 #include <fmt/format.h>
 
 #include "cli.h"

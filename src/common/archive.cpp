@@ -44,7 +44,7 @@ void save_archive(const std::string& path, const Archive& a) {
   c10::impl::GenericDict top(c10::StringType::get(), c10::AnyType::get());
   top.insert("meta", meta);
   top.insert("tensors", tensors);
-  std::vector<char> bytes = torch::pickle_save(top);
+  std::vector<char> bytes = torch::jit::pickle_save(top);
   write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
 }
 
@@ -55,7 +55,7 @@ Archive load_archive(const std::string& path, const std::string& format) {
   MU_CHECK(!bytes.empty(), path + " is empty");
   c10::IValue v;
   try {
-    v = torch::pickle_load(bytes);
+    v = torch::jit::pickle_load(bytes);
   } catch (const std::exception& e) {
     throw Error(path + " is corrupt or not a metaunsup file: " + std::string(e.what()).substr(0, 120));
   }

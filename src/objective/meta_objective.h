@@ -14,7 +14,12 @@ struct MetaObjectiveResult {
   at::Tensor cosine;         // (1/n) sum ||Phat - Yhat||^2, in [0, 4]
   at::Tensor ridge_penalty;  // lambda ||C_w||^2 / n_train
   double mse_train = 0, accuracy_train = 0, accuracy_test = 0;
+  at::Tensor predictions;  // Phat (n_te, classes), unit rows, detached
+  at::Tensor targets;      // Yhat_te (n_te, classes), unit rows
 };
+
+// Yhat = (Y - ybar) / sqrt(mean_b ||Y_b - ybar||^2) of one-hot Y, ybar the scalar mean.  (n, classes)
+at::Tensor normalised_targets(const at::Tensor& y, int64_t classes, at::ScalarType dtype);
 
 // One base-model pass over train+test together (BN statistics of both), targets centred and
 // normalised, ridge with unpenalised bias solved in double by Cholesky, normalised predictions.

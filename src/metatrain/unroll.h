@@ -1,0 +1,31 @@
+#pragma once
+// A truncated unroll: phi_0 -> U applications of the rule -> MetaObjective on every new state.
+// Returns the mean meta-loss and d(loss)/d(theta); phi is carried out detached for the next unroll.
+#include <functional>
+#include <vector>
+
+#include "objective/meta_objective.h"
+#include "rule/unsupervised_update.h"
+
+namespace mu {
+
+struct UnrollBatches {
+  std::vector<at::Tensor> unlabelled;                            // U batches (B, N^0)
+  // evals[t] holds M (train, test) pairs for the state after step t+1; J is averaged over all U*M.
+  std::vector<std::vector<std::pair<LabelledBatch, LabelledBatch>>> evals;
+  int64_t classes = 10;
+};
+
+struct UnrollResult {
+  double loss = 0;            // mean J over the U*M evaluations
+  double cosine = 0, ridge_penalty = 0, accuracy = 0;
+  std::vector<at::Tensor> grad;  // d loss / d theta, in theta's canonical order
+  Phi phi;                        // state after U steps, detached
+  bool finite = true;             // false: loss or a gradient was non-finite (grad then undefined)
+};
+
+UnrollResult unroll_grad(const Theta& theta, const Phi& phi0, const UnrollBatches& batches);
+// Same loss without gradients (validation, finite differences).
+double unroll_loss(const Theta& theta, const Phi& phi0, const UnrollBatches& batches);
+
+}  // namespace mu

@@ -1,0 +1,61 @@
+#include "objective/meta_objective.h"
+
+#include "common/error.h"
+
+namespace mu {
+namespace {
+double accuracy(const at::Tensor& scores, const at::Tensor& y) {
+  return scores.argmax(1).eq(y).to(at::kDouble).mean().item<double>();
+}
+}  // namespace
+
+at::Tensor normalised_targets(const at::Tensor& y, int64_t classes, at::ScalarType dtype) {
+  at::Tensor Y = at::one_hot(y, classes).to(dtype);
+  at::Tensor c = Y - Y.mean();
+  return c / at::sqrt((c * c).sum(1).mean());
+}
+
+MetaObjectiveResult meta_objective(const Phi& phi, const LabelledBatch& tr, const LabelledBatch& te,
+                                   int64_t classes, double lambda) {
+  MU_CHECK(tr.y.dim() == 1 && tr.y.size(0) == tr.x.size(0) && te.y.dim() == 1 && te.y.size(0) == te.x.size(0),
+           "labelled batches need one label per example");
+  MU_CHECK(classes >= 2, "the meta-objective needs at least 2 classes");
+  MU_CHECK(tr.y.min().item<int64_t>() >= 0 && tr.y.max().item<int64_t>() < classes &&
+               te.y.min().item<int64_t>() >= 0 && te.y.max().item<int64_t>() < classes,
+           "labels must lie in [0, classes)");
+  check_batch(phi, tr.x, "labelled train batch");
+  check_batch(phi, te.x, "labelled test batch");
+  const int64_t n_tr = tr.x.size(0);
+  // One base-model pass over train + test: BN statistics of both, as the code does.
+  at::Tensor F = embed(phi, at::cat({tr.x, te.x}, 0));          // (n_tr + n_te, N^L)
+  const auto o = F.options();
+  at::Tensor Ftr = F.narrow(0, 0, n_tr), Fte = F.narrow(0, n_tr, te.x.size(0));
+  at::Tensor Ytr = normalised_targets(tr.y, classes, F.scalar_type()),
+             Yte = normalised_targets(te.y, classes, F.scalar_type());
+  // Ridge in double: C = (A^T A + diag(lambda, ..., lambda, 0))^{-1} A^T Yhat, bias row unpenalised.
+  auto ones = [](const at::Tensor& f) { return at::ones({f.size(0), 1}, f.options()); };
+  at::Tensor A = at::cat({Ftr, ones(Ftr)}, 1).to(at::kDouble);  // (n_tr, D+1)
+  const int64_t D1 = A.size(1);
+  at::Tensor pen = at::full({D1}, lambda, A.options());
+  pen[D1 - 1].fill_(0.0);
+  at::Tensor G = at::mm(A.t(), A) + at::diag(pen);
+  at::Tensor Lc = at::linalg_cholesky(G);
+  at::Tensor C = at::cholesky_solve(at::mm(A.t(), Ytr.to(at::kDouble)), Lc).to(o.dtype());  // (D+1, classes)
+  at::Tensor P = at::mm(at::cat({Fte, ones(Fte)}, 1), C);     // (n_te, classes)
+  at::Tensor Phat = P / (P.norm(2, {1}, true) + 1e-12);
+  MetaObjectiveResult r;
+  r.cosine = (Phat - Yte).pow(2).sum(1).mean();
+  at::Tensor Cw = C.narrow(0, 0, D1 - 1);
+  r.ridge_penalty = lambda * (Cw * Cw).sum() / double(n_tr);
+  r.loss = r.cosine + r.ridge_penalty;
+  at::NoGradGuard ng;
+  at::Tensor Ptr = at::mm(at::cat({Ftr, ones(Ftr)}, 1), C);
+  r.mse_train = (Ptr - Ytr).pow(2).mean().item<double>();
+  r.accuracy_train = accuracy(Ptr, tr.y);
+  r.accuracy_test = accuracy(Phat, te.y);
+  r.predictions = Phat.detach();
+  r.targets = Yte;
+  return r;
+}
+
+}  // namespace mu
