@@ -1,0 +1,266 @@
+#include "report/canvas.h"
+
+#include <png.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <array>
+#include <map>
+
+#include "common/archive.h"
+#include "common/error.h"
+
+namespace mu::report {
+
+namespace {
+// A 5x7 bitmap font drawn for this project: one byte per row, bit 4 = leftmost column.
+const std::map<char, std::array<uint8_t, 7>>& font() {
+  static const std::map<char, std::array<uint8_t, 7>> f = {
+    {' ', {0, 0, 0, 0, 0, 0, 0}},
+    {'0', {0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e}},
+    {'1', {0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e}},
+    {'2', {0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f}},
+    {'3', {0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e}},
+    {'4', {0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02}},
+    {'5', {0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e}},
+    {'6', {0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e}},
+    {'7', {0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08}},
+    {'8', {0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e}},
+    {'9', {0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c}},
+    {'A', {0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}},
+    {'B', {0x1e, 0x11, 0x11, 0x1e, 0x11, 0x11, 0x1e}},
+    {'C', {0x0e, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0e}},
+    {'D', {0x1e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1e}},
+    {'E', {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f}},
+    {'F', {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10}},
+    {'G', {0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f}},
+    {'H', {0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}},
+    {'I', {0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e}},
+    {'J', {0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c}},
+    {'K', {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}},
+    {'L', {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f}},
+    {'M', {0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11}},
+    {'N', {0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11}},
+    {'O', {0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e}},
+    {'P', {0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10}},
+    {'Q', {0x0e, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0d}},
+    {'R', {0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11}},
+    {'S', {0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e}},
+    {'T', {0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
+    {'U', {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e}},
+    {'V', {0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04}},
+    {'W', {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a}},
+    {'X', {0x11, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x11}},
+    {'Y', {0x11, 0x11, 0x0a, 0x04, 0x04, 0x04, 0x04}},
+    {'Z', {0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f}},
+    {'a', {0x00, 0x00, 0x0e, 0x01, 0x0f, 0x11, 0x0f}},
+    {'b', {0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x1e}},
+    {'c', {0x00, 0x00, 0x0e, 0x10, 0x10, 0x11, 0x0e}},
+    {'d', {0x01, 0x01, 0x0d, 0x13, 0x11, 0x11, 0x0f}},
+    {'e', {0x00, 0x00, 0x0e, 0x11, 0x1f, 0x10, 0x0e}},
+    {'f', {0x06, 0x09, 0x08, 0x1c, 0x08, 0x08, 0x08}},
+    {'g', {0x00, 0x0f, 0x11, 0x11, 0x0f, 0x01, 0x0e}},
+    {'h', {0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x11}},
+    {'i', {0x04, 0x00, 0x0c, 0x04, 0x04, 0x04, 0x0e}},
+    {'j', {0x02, 0x00, 0x06, 0x02, 0x02, 0x12, 0x0c}},
+    {'k', {0x10, 0x10, 0x12, 0x14, 0x18, 0x14, 0x12}},
+    {'l', {0x0c, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e}},
+    {'m', {0x00, 0x00, 0x1a, 0x15, 0x15, 0x11, 0x11}},
+    {'n', {0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11}},
+    {'o', {0x00, 0x00, 0x0e, 0x11, 0x11, 0x11, 0x0e}},
+    {'p', {0x00, 0x00, 0x1e, 0x11, 0x1e, 0x10, 0x10}},
+    {'q', {0x00, 0x00, 0x0d, 0x13, 0x0f, 0x01, 0x01}},
+    {'r', {0x00, 0x00, 0x16, 0x19, 0x10, 0x10, 0x10}},
+    {'s', {0x00, 0x00, 0x0e, 0x10, 0x0e, 0x01, 0x1e}},
+    {'t', {0x08, 0x08, 0x1c, 0x08, 0x08, 0x09, 0x06}},
+    {'u', {0x00, 0x00, 0x11, 0x11, 0x11, 0x13, 0x0d}},
+    {'v', {0x00, 0x00, 0x11, 0x11, 0x11, 0x0a, 0x04}},
+    {'w', {0x00, 0x00, 0x11, 0x11, 0x15, 0x15, 0x0a}},
+    {'x', {0x00, 0x00, 0x11, 0x0a, 0x04, 0x0a, 0x11}},
+    {'y', {0x00, 0x00, 0x11, 0x11, 0x0f, 0x01, 0x0e}},
+    {'z', {0x00, 0x00, 0x1f, 0x02, 0x04, 0x08, 0x1f}},
+    {'.', {0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c}},
+    {',', {0x00, 0x00, 0x00, 0x00, 0x0c, 0x04, 0x08}},
+    {'-', {0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00}},
+    {'+', {0x00, 0x04, 0x04, 0x1f, 0x04, 0x04, 0x00}},
+    {'=', {0x00, 0x00, 0x1f, 0x00, 0x1f, 0x00, 0x00}},
+    {':', {0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00}},
+    {'%', {0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03}},
+    {'(', {0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02}},
+    {')', {0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08}},
+    {'/', {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00}},
+    {'_', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f}},
+    {'>', {0x08, 0x04, 0x02, 0x01, 0x02, 0x04, 0x08}},
+    {'<', {0x02, 0x04, 0x08, 0x10, 0x08, 0x04, 0x02}},
+    {'*', {0x00, 0x04, 0x15, 0x0e, 0x15, 0x04, 0x00}},
+    {'\'', {0x04, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00}},
+    {'?', {0x0e, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04}},
+    {'!', {0x04, 0x04, 0x04, 0x04, 0x04, 0x00, 0x04}},
+    {'[', {0x0e, 0x08, 0x08, 0x08, 0x08, 0x08, 0x0e}},
+    {']', {0x0e, 0x02, 0x02, 0x02, 0x02, 0x02, 0x0e}},
+    {'#', {0x0a, 0x0a, 0x1f, 0x0a, 0x1f, 0x0a, 0x0a}},
+    {'|', {0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
+  };
+  return f;
+}
+constexpr int kCellW = 6, kCellH = 9;
+}  // namespace
+
+Color palette(int i) {
+  static const Color p[] = {{0, 114, 178}, {213, 94, 0}, {0, 158, 115}, {204, 121, 167},
+                            {230, 159, 0}, {86, 180, 233}, {120, 120, 120}, {0, 0, 0}};
+  return p[((i % 8) + 8) % 8];
+}
+
+Canvas::Canvas(int width, int height, Color bg) : w_(width), h_(height) {
+  MU_CHECK(width > 0 && height > 0 && width <= 20000 && height <= 20000, "canvas: bad size");
+  px_.resize(static_cast<size_t>(w_) * h_ * 3);
+  for (size_t i = 0; i < px_.size(); i += 3) {
+    px_[i] = bg.r;
+    px_[i + 1] = bg.g;
+    px_[i + 2] = bg.b;
+  }
+}
+
+void Canvas::set(int x, int y, Color c) {
+  if (x < 0 || y < 0 || x >= w_ || y >= h_) return;
+  size_t i = (static_cast<size_t>(y) * w_ + x) * 3;
+  px_[i] = c.r;
+  px_[i + 1] = c.g;
+  px_[i + 2] = c.b;
+}
+
+Color Canvas::get(int x, int y) const {
+  if (x < 0 || y < 0 || x >= w_ || y >= h_) return {};
+  size_t i = (static_cast<size_t>(y) * w_ + x) * 3;
+  return {px_[i], px_[i + 1], px_[i + 2]};
+}
+
+void Canvas::fill_rect(int x0, int y0, int x1, int y1, Color c) {
+  if (x0 > x1) std::swap(x0, x1);
+  if (y0 > y1) std::swap(y0, y1);
+  for (int y = std::max(0, y0); y <= std::min(h_ - 1, y1); ++y)
+    for (int x = std::max(0, x0); x <= std::min(w_ - 1, x1); ++x) set(x, y, c);
+}
+
+void Canvas::rect(int x0, int y0, int x1, int y1, Color c) {
+  line(x0, y0, x1, y0, c);
+  line(x1, y0, x1, y1, c);
+  line(x1, y1, x0, y1, c);
+  line(x0, y1, x0, y0, c);
+}
+
+void Canvas::line(double x0, double y0, double x1, double y1, Color c, int thickness) {
+  if (!std::isfinite(x0) || !std::isfinite(y0) || !std::isfinite(x1) || !std::isfinite(y1)) return;
+  double dx = x1 - x0, dy = y1 - y0;
+  int n = static_cast<int>(std::ceil(std::max(std::abs(dx), std::abs(dy)))) + 1;
+  n = std::min(n, 100000);
+  int r0 = -(thickness - 1) / 2, r1 = thickness / 2;
+  for (int i = 0; i <= n; ++i) {
+    double t = n == 0 ? 0 : static_cast<double>(i) / n;
+    int x = static_cast<int>(std::lround(x0 + t * dx)), y = static_cast<int>(std::lround(y0 + t * dy));
+    for (int a = r0; a <= r1; ++a)
+      for (int b = r0; b <= r1; ++b) set(x + a, y + b, c);
+  }
+}
+
+void Canvas::disc(double cx, double cy, double radius, Color c) {
+  int r = static_cast<int>(std::ceil(radius));
+  for (int y = -r; y <= r; ++y)
+    for (int x = -r; x <= r; ++x)
+      if (x * x + y * y <= radius * radius + 0.25)
+        set(static_cast<int>(std::lround(cx)) + x, static_cast<int>(std::lround(cy)) + y, c);
+}
+
+int Canvas::text_width(const std::string& s, int scale) { return static_cast<int>(s.size()) * kCellW * scale; }
+int Canvas::text_height(int scale) { return kCellH * scale; }
+
+void Canvas::text(int x, int y, const std::string& s, Color c, int scale) {
+  const auto& f = font();
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto it = f.find(s[i]);
+    if (it == f.end()) it = f.find('?');
+    for (int row = 0; row < 7; ++row)
+      for (int col = 0; col < 5; ++col)
+        if (it->second[row] & (0x10 >> col))
+          fill_rect(x + (static_cast<int>(i) * kCellW + col) * scale, y + (row + 1) * scale,
+                    x + (static_cast<int>(i) * kCellW + col + 1) * scale - 1, y + (row + 2) * scale - 1, c);
+  }
+}
+
+void Canvas::text_vertical(int x, int y, const std::string& s, Color c, int scale) {
+  // Rotated 90 degrees counter-clockwise: the string reads bottom to top; the block spans
+  // text_height() columns from x and text_width() rows from y.
+  const auto& f = font();
+  const int len = text_width(s, scale);
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto it = f.find(s[i]);
+    if (it == f.end()) it = f.find('?');
+    for (int row = 0; row < 7; ++row)
+      for (int col = 0; col < 5; ++col)
+        if (it->second[row] & (0x10 >> col)) {
+          int u = static_cast<int>(i) * kCellW + col;  // along the text
+          int v = row + 1;                             // across
+          int px = x + v * scale, py = y + len - (u + 1) * scale;
+          fill_rect(px, py, px + scale - 1, py + scale - 1, c);
+        }
+  }
+}
+
+void Canvas::image(int x, int y, const std::vector<float>& values, int rows, int cols, float lo, float hi, int zoom) {
+  MU_CHECK(static_cast<int>(values.size()) == rows * cols, "canvas: image size mismatch");
+  float span = hi > lo ? hi - lo : 1.0f;
+  for (int r = 0; r < rows; ++r)
+    for (int q = 0; q < cols; ++q) {
+      float v = std::clamp((values[r * cols + q] - lo) / span, 0.0f, 1.0f);
+      auto g = static_cast<uint8_t>(std::lround(v * 255));
+      fill_rect(x + q * zoom, y + r * zoom, x + (q + 1) * zoom - 1, y + (r + 1) * zoom - 1, Color{g, g, g});
+    }
+}
+
+namespace {
+void png_write_to_string(png_structp png, png_bytep data, png_size_t len) {
+  auto* out = static_cast<std::string*>(png_get_io_ptr(png));
+  out->append(reinterpret_cast<const char*>(data), len);
+}
+void png_flush_noop(png_structp) {}
+}  // namespace
+
+void Canvas::save_png(const std::string& path) const {
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  MU_CHECK(png, "png: cannot create writer");
+  png_infop info = png_create_info_struct(png);
+  std::string bytes;
+  if (!info || setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    throw Error("png: encoding failed for " + path);
+  }
+  png_set_write_fn(png, &bytes, png_write_to_string, png_flush_noop);
+  png_set_IHDR(png, info, w_, h_, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  for (int y = 0; y < h_; ++y)
+    png_write_row(png, const_cast<png_bytep>(px_.data() + static_cast<size_t>(y) * w_ * 3));
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  write_file_atomic(path, bytes);
+}
+
+Canvas load_png(const std::string& path) {
+  png_image img{};
+  img.version = PNG_IMAGE_VERSION;
+  MU_CHECK(png_image_begin_read_from_file(&img, path.c_str()), "png: cannot read " + path);
+  img.format = PNG_FORMAT_RGB;
+  std::vector<uint8_t> buf(PNG_IMAGE_SIZE(img));
+  MU_CHECK(png_image_finish_read(&img, nullptr, buf.data(), 0, nullptr), "png: cannot decode " + path);
+  Canvas c(static_cast<int>(img.width), static_cast<int>(img.height));
+  for (int y = 0; y < c.height(); ++y)
+    for (int x = 0; x < c.width(); ++x) {
+      size_t i = (static_cast<size_t>(y) * c.width() + x) * 3;
+      c.set(x, y, Color{buf[i], buf[i + 1], buf[i + 2]});
+    }
+  return c;
+}
+
+}  // namespace mu::report
