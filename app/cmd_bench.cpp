@@ -1,0 +1,182 @@
+// metaunsup bench: FLOP rates of the rule (inner step), a meta-gradient step and the MetaObjective,
+// each as a fraction of a large sgemm measured in the same process (absolute times on shared machines
+// are noise; ratios hold). Best of N repetitions.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "common/error.h"
+#include "common/random.h"
+#include "common/runtime.h"
+#include "metatrain/unroll.h"
+#include "rule/flops.h"
+
+namespace {
+using json = nlohmann::json;
+
+double best_seconds(int reps, const std::function<void()>& f) {
+  f();  // warm-up: allocator, OpenMP team, oneDNN primitives
+  double best = 1e30;
+  for (int i = 0; i < reps; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+double sgemm_gflops(int64_t n, int reps) {
+  at::Tensor a = at::rand({n, n}), b = at::rand({n, n}), c = at::empty({n, n});
+  double s = best_seconds(reps, [&] { at::mm_out(c, a, b); });
+  return 2.0 * n * n * n / s / 1e9;
+}
+
+at::Tensor pixels(int64_t B, int64_t D, uint64_t seed) {
+  at::Generator g = mu::make_generator(seed);
+  return at::rand({B, D}, g);
+}
+
+mu::UnrollBatches unroll_batches(int64_t D, int64_t B, int64_t U) {
+  mu::UnrollBatches ub;
+  ub.classes = 10;
+  at::Tensor y = at::arange(100, at::kLong).remainder(10);
+  for (int64_t t = 0; t < U; ++t) {
+    ub.unlabelled.push_back(pixels(B, D, t));
+    ub.evals.push_back({{{pixels(100, D, 100 + t), y}, {pixels(100, D, 200 + t), y}}});
+  }
+  return ub;
+}
+
+struct Args {
+  bool as_json = false, sweep = false;
+  int reps = 3;
+  int64_t rss_unroll = 0;
+  std::string baseline, arch = "128x4";
+};
+
+json case_row(const std::string& name, const mu::Arch& a, int64_t B, double flops, double secs, double sgemm) {
+  double gf = flops / secs / 1e9;
+  return {{"name", name}, {"architecture", a.widths}, {"batch", B}, {"seconds", secs},
+          {"gflop", flops / 1e9}, {"gflops", gf}, {"fraction_of_sgemm", gf / sgemm}};
+}
+
+json inner_step_case(const mu::Theta& th, const mu::Arch& a, int64_t B, int reps, double sgemm) {
+  c10::InferenceMode guard;
+  mu::Phi phi = mu::init_phi(a, 0);
+  at::Tensor x = pixels(B, a.widths[0], 1);
+  double s = best_seconds(reps, [&] { mu::unsupervised_step(th, phi, x); });
+  return case_row("inner_step", a, B, mu::rule_flops(a.widths, B), s, sgemm);
+}
+
+// Runs one meta-gradient step in a child process and returns its peak resident set (MB).
+double peak_rss_mb(int64_t U, const std::string& arch) {
+  std::string cmd = fmt::format("/proc/{}/exe bench --arch {} --rss-of-unroll {}", getpid(), arch, U);
+  FILE* p = popen(cmd.c_str(), "r");
+  MU_CHECK(p, "cannot start " + cmd);
+  double mb = -1;
+  if (fscanf(p, "%lf", &mb) != 1) mb = -1;
+  pclose(p);
+  return mb;
+}
+
+void bench(const Args& a) {
+  mu::Theta th = mu::init_theta(0);
+  mu::Arch ref = mu::make_arch(196, a.arch);
+  if (a.rss_unroll > 0) {  // child mode of peak_rss_mb
+    mu::unroll_grad(th, mu::init_phi(ref, 0), unroll_batches(196, 128, a.rss_unroll));
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    fmt::print("{}\n", ru.ru_maxrss / 1024.0);
+    return;
+  }
+  json out;
+  out["threads"] = mu::runtime_threads();
+  out["blas"] = mu::blas_library();
+  double sgemm = sgemm_gflops(2048, std::max(a.reps, 3));
+  out["sgemm_gflops"] = sgemm;
+  json cases = json::array();
+  auto say = [&](const json& c) {
+    cases.push_back(c);
+    if (!a.as_json)
+      fmt::print("{:<16} {:<28} B={:<4} {:>8.3f} s {:>8.1f} GFLOP/s  {:>5.1f}% of sgemm\n", c["name"].get<std::string>(),
+                 c["architecture"].dump(), c["batch"].get<int64_t>(), c["seconds"].get<double>(),
+                 c["gflops"].get<double>(), 100 * c["fraction_of_sgemm"].get<double>());
+  };
+  if (!a.as_json) fmt::print("sgemm 2048^3: {:.1f} GFLOP/s, {} threads, BLAS {}\n", sgemm, out["threads"].get<int>(), out["blas"].get<std::string>());
+  for (int64_t B : {128, 32}) say(inner_step_case(th, ref, B, a.reps, sgemm));
+  {
+    const int64_t U = 5, B = 128;
+    mu::UnrollBatches ub = unroll_batches(196, B, U);
+    mu::Phi phi = mu::init_phi(ref, 0);
+    double s = best_seconds(std::max(1, a.reps - 1), [&] { mu::unroll_grad(th, phi, ub); });
+    json c = case_row("meta_grad_step", ref, B, mu::meta_grad_flops(ref.widths, B, U), s, sgemm);
+    c["unroll"] = U;
+    say(c);
+  }
+  {
+    c10::InferenceMode guard;
+    mu::Phi phi = mu::init_phi(ref, 0);
+    mu::UnrollBatches ub = unroll_batches(196, 128, 1);
+    const auto& [tr, te] = ub.evals[0][0];
+    double s = best_seconds(a.reps, [&] { mu::meta_objective(phi, tr, te, 10); });
+    double flops = 0;  // the 200-example forward pass; the 33x33 solve is negligible
+    for (size_t l = 1; l < ref.widths.size(); ++l) flops += 2.0 * 200 * ref.widths[l - 1] * ref.widths[l];
+    say(case_row("meta_objective", ref, 200, flops, s, sgemm));
+  }
+  if (a.sweep) {
+    for (int64_t depth : {2, 5})
+      for (int64_t width : {32, 128, 512, 2048})
+        for (int64_t B : {32, 128, 512}) {
+          if (width * B * depth > 2048 * 128 * 2) continue;  // keep the sweep within minutes on 2 cores
+          mu::Arch arch = mu::make_arch(196, fmt::format("{}x{}", width, depth));
+          say(inner_step_case(th, arch, B, 1, sgemm));
+        }
+  }
+  out["cases"] = cases;
+  json mem = json::array();
+  for (int64_t U : {1, 4, 15}) {
+    double mb = peak_rss_mb(U, a.arch);
+    mem.push_back({{"unroll", U}, {"architecture", ref.widths}, {"batch", 128}, {"peak_rss_mb", mb}});
+    if (!a.as_json) fmt::print("meta-gradient peak RSS, U={:<2}: {:.0f} MB\n", U, mb);
+  }
+  out["memory"] = mem;
+  if (!a.baseline.empty()) {
+    std::ifstream f(a.baseline);
+    MU_CHECK(f, "cannot open baseline " + a.baseline);
+    json base = json::parse(f, nullptr, false);
+    MU_CHECK(!base.is_discarded() && base.contains("cases"), a.baseline + " is not a bench JSON");
+    json cmp = json::array();
+    for (const auto& c : cases)
+      for (const auto& b : base["cases"])
+        if (b["name"] == c["name"] && b["architecture"] == c["architecture"] && b["batch"] == c["batch"]) {
+          double r = c["fraction_of_sgemm"].get<double>() / b["fraction_of_sgemm"].get<double>();
+          cmp.push_back({{"name", c["name"]}, {"batch", c["batch"]}, {"ratio_to_baseline", r}});
+          if (!a.as_json) fmt::print("vs baseline: {:<16} B={:<4} {:.2f}x\n", c["name"].get<std::string>(), c["batch"].get<int64_t>(), r);
+        }
+    out["baseline_comparison"] = cmp;
+  }
+  if (a.as_json) std::cout << out.dump(2) << "\n";
+}
+
+mu::cli::RegisterCommand reg("bench", [](CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("bench", "throughput of the rule and of a meta-gradient step vs a large sgemm");
+  sub->add_flag("--json", a->as_json, "print JSON");
+  sub->add_flag("--sweep", a->sweep, "also sweep width x batch x depth for the inner step");
+  sub->add_option("--reps", a->reps, "repetitions (best of)")->capture_default_str();
+  sub->add_option("--arch", a->arch, "hidden widths of the reference case")->capture_default_str();
+  sub->add_option("--baseline", a->baseline, "compare fractions of sgemm with a stored bench JSON");
+  sub->add_option("--rss-of-unroll", a->rss_unroll, "internal: run one meta-gradient step, print peak RSS")
+      ->group("");
+  sub->callback([a] { bench(*a); });
+});
+}  // namespace
