@@ -1,5 +1,6 @@
 #include "report/results.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -202,6 +203,16 @@ std::string arch_str(const json& a) {
   for (size_t i = 0; i < a.size(); ++i) s += (i ? "-" : "") + std::to_string(a[i].get<int64_t>());
   return s;
 }
+// Method names in the protocol's canonical order (learned first), then any others alphabetically.
+std::vector<std::string> method_order(const json& methods) {
+  static const std::vector<std::string> canon = {"learned", "random", "supervised", "vae", "pca", "kmeans", "raw"};
+  std::vector<std::string> out;
+  for (const auto& m : canon)
+    if (methods.contains(m)) out.push_back(m);
+  for (auto it = methods.begin(); it != methods.end(); ++it)
+    if (std::find(canon.begin(), canon.end(), it.key()) == canon.end()) out.push_back(it.key());
+  return out;
+}
 }  // namespace
 
 std::string results_markdown(const json& r) {
@@ -222,20 +233,20 @@ std::string results_markdown(const json& r) {
   o << "Accuracy on the held-out test split, mean ± std over runs:\n\n";
   o << "| method | accuracy (" << r.value("readout", "") << ") | logistic OvR | multinomial | ridge | paper metric (100 vs 100) | features | runs | wall time |\n";
   o << "|---|---|---|---|---|---|---|---|---|\n";
-  for (auto it = r["methods"].begin(); it != r["methods"].end(); ++it) {
-    const json& m = it.value();
+  for (const auto& name : method_order(r["methods"])) {
+    const json& m = r["methods"][name];
     json ro = m.value("readouts", json::object());
-    o << "| " << it.key() << " | **" << pm(m, "accuracy_mean", "accuracy_std") << "** | " << stat(ro, "logistic")
+    o << "| " << name << " | **" << pm(m, "accuracy_mean", "accuracy_std") << "** | " << stat(ro, "logistic")
       << " | " << stat(ro, "multinomial") << " | " << stat(ro, "ridge") << " | " << stat(m, "paper_metric") << " | "
       << m.value("feature_dim", 0) << " | " << m.value("runs", 0) << " | " << fmt::format("{:.1f} s", m.value("seconds", 0.0))
       << " |\n";
   }
   o << "\n";
-  for (auto it = r["methods"].begin(); it != r["methods"].end(); ++it) {
-    if (it.value().contains("softmax_head"))
-      o << "- `" << it.key() << "`: its own softmax layer scores " << stat(it.value(), "softmax_head")
-        << " on the test split.\n";
-    if (it.value().contains("note")) o << "- `" << it.key() << "`: " << it.value()["note"].get<std::string>() << "\n";
+  for (const auto& name : method_order(r["methods"])) {
+    const json& m = r["methods"][name];
+    if (m.contains("softmax_head"))
+      o << "- `" << name << "`: its own softmax layer scores " << stat(m, "softmax_head") << " on the test split.\n";
+    if (m.contains("note")) o << "- `" << name << "`: " << m["note"].get<std::string>() << "\n";
   }
   o << "\nThe paper metric is section 13's: logistic OvR fitted on the 100 labelled examples and scored on 10 "
        "test examples per class, the base model run once over those 200 (batch-norm statistics of the batch). "
@@ -251,10 +262,10 @@ std::vector<std::string> plot_results(const json& r, const std::string& dir) {
   std::vector<std::string> files;
   std::vector<std::string> names;
   Series s;
-  for (auto it = r["methods"].begin(); it != r["methods"].end(); ++it) {
-    names.push_back(it.key());
-    s.y.push_back(it.value().value("accuracy_mean", 0.0));
-    s.err.push_back(it.value().value("accuracy_std", 0.0));
+  for (const auto& name : method_order(r["methods"])) {
+    names.push_back(name);
+    s.y.push_back(r["methods"][name].value("accuracy_mean", 0.0));
+    s.err.push_back(r["methods"][name].value("accuracy_std", 0.0));
   }
   PlotOptions o;
   o.title = fmt::format("{} {}x{}: {}-shot accuracy on the test split", r.value("dataset", ""), r.value("resolution", 0),
@@ -301,8 +312,8 @@ std::string experiment_markdown(const json& e) {
   std::vector<std::string> methods;
   for (const auto& p : e["points"])
     if (p.contains("methods"))
-      for (auto it = p["methods"].begin(); it != p["methods"].end(); ++it)
-        if (std::find(methods.begin(), methods.end(), it.key()) == methods.end()) methods.push_back(it.key());
+      for (const auto& m : method_order(p["methods"]))
+        if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
   o << "| " << e.value("variable", "value") << " | data | architecture |";
   for (const auto& m : methods) o << " " << m << " |";
   o << " wall time |\n|---|---|---|";
@@ -340,8 +351,8 @@ std::vector<std::string> plot_experiment(const json& e, const std::string& dir) 
   std::vector<std::string> methods;
   for (const auto& p : e["points"])
     if (p.contains("methods"))
-      for (auto it = p["methods"].begin(); it != p["methods"].end(); ++it)
-        if (std::find(methods.begin(), methods.end(), it.key()) == methods.end()) methods.push_back(it.key());
+      for (const auto& m : method_order(p["methods"]))
+        if (std::find(methods.begin(), methods.end(), m) == methods.end()) methods.push_back(m);
   PlotOptions o;
   o.title = "generalization: " + e.value("study", std::string());
   o.xlabel = e.value("variable", std::string());
