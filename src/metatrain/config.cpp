@@ -1,0 +1,136 @@
+#include "metatrain/config.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "common/error.h"
+#include "data/catalog.h"
+
+namespace mu {
+namespace fs = std::filesystem;
+
+#define MU_CFG_FIELDS(X)                                                                                     \
+  X(name) X(seed) X(steps) X(datasets) X(resolution) X(way_min) X(way_max) X(batch) X(shots) X(evals)        \
+  X(depth_min) X(depth_max) X(width_min) X(width_max) X(embed) X(eta) X(identical_updates) X(u_start_lo)     \
+  X(u_start_hi) X(u_end_lo) X(u_end_hi) X(curriculum_steps) X(trunc_std_start) X(trunc_std_end) X(trunc_max) \
+  X(lr) X(lr_breaks) X(beta1) X(beta2) X(adam_eps) X(clip) X(meta_batch) X(max_staleness) X(recompute)      \
+  X(checkpoint_every) X(validate_every) X(val_tasks) X(val_steps)
+
+nlohmann::json MetaConfig::to_json() const {
+  nlohmann::json j;
+#define X(f) j[#f] = f;
+  MU_CFG_FIELDS(X)
+#undef X
+  return j;
+}
+
+MetaConfig MetaConfig::from_json(const nlohmann::json& j) {
+  MU_CHECK(j.is_object(), "meta-training config: expected a JSON object");
+  MetaConfig c;
+  std::set<std::string> known;
+#define X(f) known.insert(#f);
+  MU_CFG_FIELDS(X)
+#undef X
+  for (auto it = j.begin(); it != j.end(); ++it)
+    MU_CHECK(known.count(it.key()) || it.key().rfind("_comment", 0) == 0,
+             "meta-training config: unknown key '" + it.key() + "'");
+  try {
+#define X(f) \
+  if (j.contains(#f)) j.at(#f).get_to(c.f);
+    MU_CFG_FIELDS(X)
+#undef X
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("meta-training config: ") + e.what());
+  }
+  c.validate();
+  return c;
+}
+
+void MetaConfig::validate() const {
+  auto bad = [](const std::string& m) { throw Error("meta-training config: " + m); };
+  if (steps < 1) bad("steps must be >= 1");
+  if (datasets.empty()) bad("datasets is empty");
+  for (const auto& d : datasets)
+    if (data::is_held_out(d))
+      bad("data set '" + d + "' is held out for evaluation and must never be used in meta-training");
+  if (way_min < 2 || way_max < way_min) bad("need 2 <= way_min <= way_max");
+  if (batch < 2) bad("batch must be >= 2");
+  if (shots < 1 || evals < 1) bad("shots and evals must be >= 1");
+  if (depth_min < 1 || depth_max < depth_min) bad("need 1 <= depth_min <= depth_max");
+  if (width_min < 1 || width_max < width_min) bad("need 1 <= width_min <= width_max");
+  if (embed != 32) bad("embed must be 32 (the rule's TopD works on a 32-wide embedding)");
+  if (!(eta > 0) || !(eta < 1)) bad("eta must be in (0, 1)");
+  if (u_start_lo < 1 || u_start_hi < u_start_lo || u_end_lo < 1 || u_end_hi < u_end_lo)
+    bad("unroll ranges must satisfy 1 <= lo <= hi");
+  if (trunc_std_start < 0 || trunc_std_end < 0 || trunc_max < 1) bad("bad truncation distribution");
+  if (lr.empty() || lr_breaks.size() + 1 != lr.size()) bad("lr needs exactly one more entry than lr_breaks");
+  for (double v : lr)
+    if (!(v >= 0)) bad("learning rates must be >= 0");
+  if (!std::is_sorted(lr_breaks.begin(), lr_breaks.end())) bad("lr_breaks must be ascending");
+  if (!(clip > 0)) bad("clip must be > 0");
+  if (meta_batch < 1) bad("meta_batch must be >= 1");
+  if (max_staleness < 0) bad("max_staleness must be >= 0");
+  if (checkpoint_every < 1) bad("checkpoint_every must be >= 1");
+  if (validate_every < 0 || val_tasks < 0 || val_steps < 0) bad("validation settings must be >= 0");
+}
+
+double MetaConfig::lr_at(int64_t step) const {
+  size_t i = 0;
+  while (i < lr_breaks.size() && double(step) >= lr_breaks[i] * double(steps)) ++i;
+  return lr[i];
+}
+
+std::pair<int64_t, int64_t> MetaConfig::unroll_range(int64_t step) const {
+  double f = std::min(1.0, double(step) / double(curriculum()));
+  auto lerp = [f](int64_t a, int64_t b) { return int64_t(std::llround(a + f * double(b - a))); };
+  int64_t lo = lerp(u_start_lo, u_end_lo), hi = lerp(u_start_hi, u_end_hi);
+  return {lo, std::max(lo, hi)};
+}
+
+double MetaConfig::trunc_std(int64_t step) const {
+  double f = std::min(1.0, double(step) / double(curriculum()));
+  return trunc_std_start + f * (trunc_std_end - trunc_std_start);
+}
+
+std::string find_config_file(const std::string& s) {
+  if (fs::is_regular_file(s)) return s;
+  std::vector<fs::path> dirs;
+  if (const char* e = std::getenv("METAUNSUP_CONFIGS")) dirs.emplace_back(e);
+  dirs.emplace_back("configs");
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec)
+    for (fs::path p = exe.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path())
+      dirs.push_back(p / "configs");
+  for (const auto& d : dirs) {
+    fs::path f = d / (s + ".json");
+    if (fs::is_regular_file(f)) return f.string();
+  }
+  throw Error("meta-training config '" + s + "': no such file, and no configs/" + s +
+              ".json found (set METAUNSUP_CONFIGS to the configs folder)");
+}
+
+MetaConfig load_meta_config(const std::string& s) {
+  std::string path = find_config_file(s);
+  std::ifstream in(path);
+  MU_CHECK(in, "cannot read " + path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": not valid JSON: " + e.what());
+  }
+  try {
+    return MetaConfig::from_json(j);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+}
+
+}  // namespace mu

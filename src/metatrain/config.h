@@ -1,0 +1,72 @@
+#pragma once
+// Meta-training configuration (configs/*.json; update-rule.md 13.1 for the paper's values).
+// Every field has a default; a config file names only what it changes. Unknown keys are refused.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mu {
+
+struct MetaConfig {
+  std::string name = "custom";
+  uint64_t seed = 0;
+  int64_t steps = 1000;  // meta-steps (theta updates)
+
+  // Task distribution. Held-out sets (mnist, fashion-mnist) are refused.
+  std::vector<std::string> datasets = {"moons"};
+  int64_t resolution = 14;
+  int64_t way_min = 2, way_max = 10;  // N-way class subsets (capped by the data set's class count)
+  int64_t batch = 64;                 // unlabelled batch per rule step
+  int64_t shots = 10;                 // labelled examples per class in each train and each test half
+  int64_t evals = 5;                  // M ridge evaluations per state
+  // Architecture: depth (hidden layers) uniform, widths log-uniform, embedding fixed.
+  int64_t depth_min = 2, depth_max = 5;
+  int64_t width_min = 64, width_max = 512;
+  int64_t embed = 32;
+
+  // Rule.
+  double eta = 1e-3;
+  bool identical_updates = true;
+
+  // Unroll length: U ~ uniform[u_lo, u_hi], both widening linearly from the start to the end pair over
+  // curriculum_steps (fraction of steps if < 1... given in steps; 0 = steps/4).
+  int64_t u_start_lo = 2, u_start_hi = 4, u_end_lo = 8, u_end_hi = 15;
+  int64_t curriculum_steps = 0;
+  // Truncations per task: 1 + floor(|N(0, std)|), std widening linearly from trunc_std_start to
+  // trunc_std_end over curriculum_steps, capped at trunc_max.
+  double trunc_std_start = 20, trunc_std_end = 20000;
+  int64_t trunc_max = 1000000;
+
+  // Meta-optimiser: Adam; lr[i] applies from lr_breaks[i-1] * steps on (breaks are fractions of steps).
+  std::vector<double> lr = {3e-4, 1e-4, 2e-5};
+  std::vector<double> lr_breaks = {0.5, 0.75};
+  double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8;
+  double clip = 5.0;
+  int64_t meta_batch = 4;     // gradients averaged per theta update
+  int64_t max_staleness = 2;  // async: gradients computed from theta older than this many updates are dropped
+
+  // Memory: recompute each inner step in the backward pass (peak memory flat in U).
+  bool recompute = false;
+
+  // Book-keeping.
+  int64_t checkpoint_every = 50;
+  int64_t validate_every = 50;    // 0 = never
+  int64_t val_tasks = 4;          // fixed validation tasks (drawn from the data sets' test splits)
+  int64_t val_steps = 20;         // rule steps applied on each validation task before the meta-objective
+
+  nlohmann::json to_json() const;
+  static MetaConfig from_json(const nlohmann::json& j);  // throws mu::Error on unknown keys / bad values
+  void validate() const;
+  int64_t curriculum() const { return curriculum_steps > 0 ? curriculum_steps : std::max<int64_t>(1, steps / 4); }
+  double lr_at(int64_t step) const;
+  std::pair<int64_t, int64_t> unroll_range(int64_t step) const;
+  double trunc_std(int64_t step) const;
+};
+
+// NAME ("tiny", "cpu", "paper": configs/NAME.json next to the source tree or the binary) or a file path.
+MetaConfig load_meta_config(const std::string& name_or_path);
+std::string find_config_file(const std::string& name_or_path);
+
+}  // namespace mu

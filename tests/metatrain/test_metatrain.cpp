@@ -1,0 +1,320 @@
+// Meta-training loop: determinism, kill/resume equality, refusal of bad checkpoints, non-finite handling,
+// async workers, configs.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "metatrain/config.h"
+#include "metatrain/trainer.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+mu::MetaConfig small_config() {
+  mu::MetaConfig c;
+  c.name = "test";
+  c.seed = 7;
+  c.steps = 6;
+  c.datasets = {"moons"};
+  c.way_min = c.way_max = 2;
+  c.batch = 8;
+  c.shots = 3;
+  c.evals = 1;
+  c.depth_min = 1, c.depth_max = 2, c.width_min = 8, c.width_max = 12;
+  c.u_start_lo = 1, c.u_start_hi = 2, c.u_end_lo = 2, c.u_end_hi = 2;
+  c.trunc_std_start = 1, c.trunc_std_end = 2, c.trunc_max = 3;
+  c.lr = {1e-3};
+  c.lr_breaks = {};
+  c.meta_batch = 2;
+  c.checkpoint_every = 2;
+  c.validate_every = 3;
+  c.val_tasks = 1;
+  c.val_steps = 2;
+  return c;
+}
+
+std::string fresh_dir(const std::string& name) {
+  std::string d = (fs::temp_directory_path() / ("mu_mt_" + name + "_" + std::to_string(getpid()))).string();
+  fs::remove_all(d);
+  return d;
+}
+
+bool same(const mu::Theta& a, const mu::Theta& b) {
+  auto x = a.list(), y = b.list();
+  if (x.size() != y.size()) return false;
+  for (size_t i = 0; i < x.size(); ++i)
+    if (!x[i].equal(y[i])) return false;
+  return true;
+}
+
+int64_t csv_rows(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  int64_t n = -1;
+  while (std::getline(in, line))
+    if (!line.empty()) ++n;
+  return n;
+}
+
+mu::TrainOptions opts(const std::string& dir, bool det = true) {
+  mu::TrainOptions o;
+  o.out_dir = dir;
+  o.deterministic = det;
+  o.handle_signals = true;
+  return o;
+}
+
+}  // namespace
+
+TEST(MetaTrain, DeterministicRunsAreBitIdenticalAndMoveTheta) {
+  mu::MetaConfig c = small_config();
+  c.steps = 4;
+  std::string d1 = fresh_dir("det1"), d2 = fresh_dir("det2");
+  mu::TrainResult a = mu::meta_train(c, opts(d1));
+  mu::TrainResult b = mu::meta_train(c, opts(d2));
+  EXPECT_FALSE(a.interrupted);
+  EXPECT_EQ(a.step, 4);
+  EXPECT_TRUE(same(a.theta, b.theta));
+  // Training changed theta (and a different seed gives a different theta).
+  mu::RuleOptions ro;
+  ro.eta = c.eta;
+  EXPECT_FALSE(same(a.theta, mu::init_theta(mu::mix_seed(c.seed, 0x7e7a), ro)));
+  c.seed = 8;
+  std::string d3 = fresh_dir("det3");
+  EXPECT_FALSE(same(a.theta, mu::meta_train(c, opts(d3)).theta));
+  EXPECT_EQ(csv_rows(d1 + "/metrics.csv"), 4);
+  EXPECT_TRUE(fs::exists(d1 + "/theta.pt"));
+  EXPECT_TRUE(same(mu::load_theta(d1 + "/theta.pt"), a.theta));
+  // An existing run is not silently overwritten.
+  EXPECT_THROW(mu::meta_train(c, opts(d1)), mu::Error);
+  for (auto& d : {d1, d2, d3}) fs::remove_all(d);
+}
+
+TEST(MetaTrain, DeterministicWithTwoWorkerThreadsMatchesItself) {
+  mu::MetaConfig c = small_config();
+  c.steps = 3;
+  std::string d1 = fresh_dir("w2a"), d2 = fresh_dir("w2b");
+  mu::TrainOptions o1 = opts(d1), o2 = opts(d2);
+  o1.workers = o2.workers = 2;
+  EXPECT_TRUE(same(mu::meta_train(c, o1).theta, mu::meta_train(c, o2).theta));
+  fs::remove_all(d1), fs::remove_all(d2);
+}
+
+TEST(MetaTrain, InterruptedAndResumedRunEqualsUninterrupted) {
+  mu::MetaConfig c = small_config();
+  std::string full = fresh_dir("full"), cut = fresh_dir("cut");
+  mu::TrainResult a = mu::meta_train(c, opts(full));
+  ASSERT_EQ(a.step, c.steps);
+
+  mu::TrainOptions o = opts(cut);
+  o.on_step = [](const mu::StepRecord& r) {
+    if (r.step == 3) raise(SIGTERM);  // the real signal path: handler sets the flag, loop checkpoints
+  };
+  mu::TrainResult b = mu::meta_train(c, o);
+  EXPECT_TRUE(b.interrupted);
+  EXPECT_EQ(b.step, 3);
+  EXPECT_FALSE(same(a.theta, b.theta));
+
+  mu::TrainOptions r = opts(cut);
+  r.resume = true;
+  mu::TrainResult d = mu::meta_train(c, r);
+  EXPECT_FALSE(d.interrupted);
+  EXPECT_EQ(d.step, c.steps);
+  EXPECT_TRUE(same(a.theta, d.theta)) << "resumed theta differs from the uninterrupted run";
+  EXPECT_EQ(csv_rows(cut + "/metrics.csv"), c.steps);
+  // The metrics agree row by row except wall-clock columns: compare the loss column.
+  auto losses = [](const std::string& p) {
+    std::ifstream in(p);
+    std::string line;
+    std::vector<std::string> v;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      std::stringstream ss(line);
+      std::string step, loss;
+      std::getline(ss, step, ',');
+      std::getline(ss, loss, ',');
+      v.push_back(step + ":" + loss);
+    }
+    return v;
+  };
+  EXPECT_EQ(losses(full + "/metrics.csv"), losses(cut + "/metrics.csv"));
+  fs::remove_all(full), fs::remove_all(cut);
+}
+
+TEST(MetaTrain, CorruptOrIncompatibleCheckpointIsRefused) {
+  mu::MetaConfig c = small_config();
+  c.steps = 2;
+  std::string d = fresh_dir("corrupt");
+  mu::meta_train(c, opts(d));
+  const std::string ck = d + "/checkpoint.pt";
+  std::string bytes;
+  {
+    std::ifstream in(ck, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  mu::TrainOptions r = opts(d);
+  r.resume = true;
+  r.steps = 4;
+  // Incompatible: another batch size.
+  mu::MetaConfig other = c;
+  other.batch = 10;
+  try {
+    mu::meta_train(other, r);
+    FAIL() << "an incompatible checkpoint was accepted";
+  } catch (const mu::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("refused"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("batch"), std::string::npos) << e.what();
+  }
+  // Corrupt: truncated file.
+  {
+    std::ofstream out(ck, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), std::streamsize(bytes.size() / 2));
+  }
+  try {
+    mu::meta_train(c, r);
+    FAIL() << "a truncated checkpoint was accepted";
+  } catch (const mu::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("refused"), std::string::npos) << e.what();
+  }
+  // Garbage.
+  {
+    std::ofstream out(ck, std::ios::binary | std::ios::trunc);
+    out << "this is not a checkpoint";
+  }
+  EXPECT_THROW(mu::meta_train(c, r), mu::Error);
+  // The intact file still resumes.
+  {
+    std::ofstream out(ck, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), std::streamsize(bytes.size()));
+  }
+  EXPECT_EQ(mu::meta_train(c, r).step, 4);
+  fs::remove_all(d);
+}
+
+TEST(MetaTrain, NonFiniteGradientIsDroppedCountedAndTaskRestarted) {
+  mu::MetaConfig c = small_config();
+  c.steps = 4;
+  c.trunc_std_start = c.trunc_std_end = 0;  // would never restart by itself... (truncations 1)
+  c.trunc_max = 1;
+  c.trunc_std_start = c.trunc_std_end = 0;
+  std::string d = fresh_dir("nan");
+  mu::TrainOptions o = opts(d);
+  int64_t tampered = 0;
+  o.tamper = [&](int64_t step, int64_t slot, mu::UnrollResult& r) {
+    if (step == 1 && slot == 0) {
+      r.grad[0] = r.grad[0].clone();
+      r.grad[0].view(-1)[0] = NAN;
+      ++tampered;
+    }
+    if (step == 2 && slot == 1) {
+      r.loss = INFINITY;
+      ++tampered;
+    }
+  };
+  std::vector<mu::StepRecord> recs;
+  o.on_step = [&](const mu::StepRecord& r) { recs.push_back(r); };
+  mu::TrainResult res = mu::meta_train(c, o);
+  EXPECT_EQ(tampered, 2);
+  EXPECT_EQ(res.dropped_nonfinite, 2);
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[0].used, 2);
+  EXPECT_EQ(recs[1].used, 1);
+  EXPECT_EQ(recs[1].dropped_nonfinite, 1);
+  EXPECT_EQ(recs[2].used, 1);
+  EXPECT_EQ(recs[2].dropped_nonfinite, 2);
+  for (const auto& t : res.theta.list()) EXPECT_TRUE(at::isfinite(t).all().item<bool>());
+  fs::remove_all(d);
+}
+
+TEST(MetaTrain, NonFiniteTaskRestartsWithANewTask) {
+  mu::MetaConfig c = small_config();
+  c.steps = 3;
+  c.meta_batch = 1;
+  c.trunc_max = 1000;
+  c.trunc_std_start = c.trunc_std_end = 1000;  // tasks last long: only the failure can restart them
+  std::string d1 = fresh_dir("restart1");
+  mu::TrainOptions o = opts(d1);
+  o.tamper = [](int64_t step, int64_t, mu::UnrollResult& r) {
+    if (step == 0) r.finite = false;
+  };
+  std::vector<mu::StepRecord> recs;
+  o.on_step = [&](const mu::StepRecord& r) { recs.push_back(r); };
+  mu::meta_train(c, o);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].tasks, 1);
+  EXPECT_EQ(recs[0].used, 0);
+  EXPECT_EQ(recs[1].tasks, 2);  // the failed task was replaced
+  EXPECT_EQ(recs[2].tasks, 2);
+  fs::remove_all(d1);
+}
+
+TEST(MetaTrain, AsyncWorkersTrainAndAccountForEveryUnroll) {
+  mu::MetaConfig c = small_config();
+  c.steps = 4;
+  c.max_staleness = 0;
+  std::string d = fresh_dir("async");
+  mu::TrainOptions o = opts(d, false);
+  o.workers = 2;
+  int64_t used = 0;
+  o.on_step = [&](const mu::StepRecord& r) { used += r.used; };
+  mu::TrainResult res = mu::meta_train(c, o);
+  EXPECT_EQ(res.step, 4);
+  EXPECT_EQ(used, 4 * c.meta_batch);
+  EXPECT_EQ(res.unrolls, used + res.dropped_nonfinite + res.dropped_stale);
+  for (const auto& t : res.theta.list()) EXPECT_TRUE(at::isfinite(t).all().item<bool>());
+  // Resume in async mode continues from the checkpoint.
+  mu::TrainOptions r = o;
+  r.resume = true;
+  r.steps = 6;
+  EXPECT_EQ(mu::meta_train(c, r).step, 6);
+  EXPECT_EQ(csv_rows(d + "/metrics.csv"), 6);
+  fs::remove_all(d);
+}
+
+TEST(MetaTrainConfig, SchedulesAndRefusals) {
+  mu::MetaConfig c;
+  c.steps = 200000;
+  EXPECT_DOUBLE_EQ(c.lr_at(0), 3e-4);
+  EXPECT_DOUBLE_EQ(c.lr_at(99999), 3e-4);
+  EXPECT_DOUBLE_EQ(c.lr_at(100000), 1e-4);
+  EXPECT_DOUBLE_EQ(c.lr_at(150000), 2e-5);
+  c.curriculum_steps = 50000;
+  EXPECT_EQ(c.unroll_range(0), std::make_pair(int64_t(2), int64_t(4)));
+  EXPECT_EQ(c.unroll_range(25000), std::make_pair(int64_t(5), int64_t(10)));  // 2+3, 4+5.5 rounded
+  EXPECT_EQ(c.unroll_range(60000), std::make_pair(int64_t(8), int64_t(15)));
+  nlohmann::json j = c.to_json();
+  EXPECT_EQ(mu::MetaConfig::from_json(j).to_json(), j);
+  j["datasets"] = {"fashion-mnist"};
+  EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
+  j = c.to_json();
+  j["datasets"] = {"mnist"};
+  EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
+  j = c.to_json();
+  j["no_such_key"] = 1;
+  EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
+  for (const char* name : {"tiny", "cpu", "paper"})
+    EXPECT_NO_THROW(mu::load_meta_config(std::string(METAUNSUP_SOURCE_DIR) + "/configs/" + name + ".json")) << name;
+}
+
+TEST(MetaTrainAdam, MatchesTheClosedFormFirstStepAndClips) {
+  mu::Adam adam;
+  std::vector<at::Tensor> p{at::ones({3})}, g{at::tensor({0.5f, -2.0f, 0.0f})};
+  adam.init(p);
+  auto out = adam.step(p, g, 0.1, 0.9, 0.999, 1e-8);
+  // First Adam step moves each non-zero coordinate by lr * sign(g).
+  EXPECT_NEAR(out[0][0].item<double>(), 0.9, 1e-6);
+  EXPECT_NEAR(out[0][1].item<double>(), 1.1, 1e-6);
+  EXPECT_NEAR(out[0][2].item<double>(), 1.0, 1e-6);
+  std::vector<at::Tensor> big{at::full({4}, 10.0f)};
+  double n = mu::clip_global_norm(big, 5.0);
+  EXPECT_NEAR(n, 20.0, 1e-9);
+  EXPECT_NEAR(big[0].norm().item<double>(), 5.0, 1e-5);
+}
