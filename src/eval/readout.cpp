@@ -153,7 +153,7 @@ Readout fit_logistic_multinomial(const at::Tensor& features, const at::Tensor& y
   at::Tensor W = at::zeros({p, classes}, A.options());
   at::Tensor g;
   double f = eval(W, &g);
-  if (p * classes <= 700) {
+  if (p * classes <= opt.newton_max_params) {
     // Newton's method with the exact Hessian: sum_i (diag(p_i) - p_i p_i^T) (x) a_i a_i^T, plus the
     // penalty; the intercept shift common to all classes is a null direction (damped by 1e-9).
     const int64_t P = p * classes;

@@ -18,6 +18,7 @@ struct LogisticOptions {
   double C = 1.0;         // inverse regularisation strength
   int max_iter = 100;     // Newton iterations (OvR) / L-BFGS iterations (multinomial, x5)
   double tol = 1e-4;      // stop when the gradient's max-norm falls below tol (times its initial value)
+  int64_t newton_max_params = 700;  // multinomial: Newton up to this many parameters, L-BFGS beyond
 };
 
 // A fitted linear readout: decision values = [F, 1] * coef, coef is (D + 1, K) float64, bias last row.
@@ -39,7 +40,7 @@ struct Readout {
 Readout fit_logistic_ovr(const at::Tensor& features, const at::Tensor& y, int64_t classes,
                          const LogisticOptions& opt = {});
 // Softmax regression: 0.5 ||W||^2 (intercept not penalised) + C sum_i CE_i, by Newton's method when
-// (D + 1) * K <= 700 (32-d features), else by L-BFGS.
+// (D + 1) * K <= newton_max_params (32-d features), else by L-BFGS.
 Readout fit_logistic_multinomial(const at::Tensor& features, const at::Tensor& y, int64_t classes,
                                  const LogisticOptions& opt = {});
 // Section 11's ridge: targets one-hot, centred by their scalar mean and scaled to unit row norm;

@@ -120,3 +120,18 @@ TEST(EvalReadout, RejectsBadInput) {
   EXPECT_THROW(mu::fit_ridge(x, at::tensor({0, 5, 1, 1}, at::kLong), 3), mu::Error);
   EXPECT_THROW(mu::parse_readout("svm"), mu::Error);
 }
+
+TEST(EvalReadout, MultinomialLbfgsAgreesWithNewton) {
+  auto [x, y] = blobs(3, 12, 9, 6.0, 8);
+  mu::LogisticOptions newton;
+  newton.tol = 1e-12;
+  mu::LogisticOptions lbfgs = newton;
+  lbfgs.newton_max_params = 0;
+  lbfgs.tol = 1e-9;
+  lbfgs.max_iter = 400;
+  mu::Readout a = mu::fit_logistic_multinomial(x, y, 3, newton);
+  mu::Readout b = mu::fit_logistic_multinomial(x, y, 3, lbfgs);
+  // Intercepts are defined up to a common shift: compare centred coefficients.
+  at::Tensor ca = a.coef - a.coef.mean(1, true), cb = b.coef - b.coef.mean(1, true);
+  EXPECT_LT((ca - cb).abs().max().item<double>(), 1e-4 * std::max(1.0, ca.abs().max().item<double>()));
+}
