@@ -150,20 +150,29 @@ class MpiWorkers : public RemoteWorkers {
       }
       if (!any) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-    // Tell live workers to stop; never wait on a dead one.
-    for (int w = 0; w < W; ++w) {
-      if (dead[w]) continue;
-      send(w, kCmdStop);
-    }
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    // Drain: each live worker is finishing an unroll and will send its result (a blocking send), so wait
+    // for that result (bounded), then tell it to stop. A worker that does not answer in time is
+    // abandoned; never wait on a dead one.
+    const double drain_s = std::min(timeout_, 300.0);
+    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(drain_s);
     for (int w = 0; w < W; ++w) {
       if (dead[w]) continue;
       int done = 0;
       while (!done && std::chrono::steady_clock::now() < until) {
-        if (MPI_Test(&sreq[w], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
-        if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (MPI_Test(&rreq[w], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
+        if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
-      if (rreq[w] != MPI_REQUEST_NULL) MPI_Cancel(&rreq[w]), MPI_Request_free(&rreq[w]);
+      if (!done) {
+        kill(w, "no answer while shutting down");
+        continue;
+      }
+      send(w, kCmdStop);
+      int sent = 0;
+      while (!sent && std::chrono::steady_clock::now() < until) {
+        if (MPI_Test(&sreq[w], &sent, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
+        if (!sent) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      if (!sent) kill(w, "stop message not delivered");
     }
   }
 

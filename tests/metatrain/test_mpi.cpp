@@ -46,7 +46,7 @@ int64_t csv_rows(const std::string& path) {
 }
 
 int run_mpi(const std::string& dir, const std::string& env) {
-  std::string cmd = env + " timeout 300 mpirun --allow-run-as-root --oversubscribe --enable-recovery -np 3 " +
+  std::string cmd = env + " timeout 240 mpirun --allow-run-as-root --oversubscribe --enable-recovery -np 3 " +
                     "-x OMP_NUM_THREADS=1 " + std::string(METAUNSUP_BINARY) + " meta-train --config " + dir +
                     "/cfg.json --out " + dir + "/out > " + dir + "/log.txt 2>&1";
   return std::system(cmd.c_str());
