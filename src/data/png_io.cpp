@@ -9,6 +9,12 @@
 #include "common/error.h"
 
 namespace mu::data {
+namespace {
+// libpng prints harmless warnings (e.g. "iCCP: known incorrect sRGB profile") on stderr; ignore them.
+void quiet_warning(png_structp, png_const_charp) {}
+// Errors become mu::Error through the setjmp below; do not print them as well.
+[[noreturn]] void quiet_error(png_structp png, png_const_charp) { png_longjmp(png, 1); }
+}  // namespace
 
 void write_png(const std::string& path, const at::Tensor& img_in) {
   at::Tensor img = img_in.to(at::kByte).contiguous();
@@ -48,9 +54,10 @@ at::Tensor read_png_rgba(const std::string& path) {
     std::fclose(f);
     throw Error(path + ": not a PNG file");
   }
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, quiet_error, quiet_warning);
   png_infop info = png_create_info_struct(png);
   at::Tensor out;
+  std::vector<png_bytep> rows;  // declared before setjmp: a longjmp must not skip its destructor
   if (setjmp(png_jmpbuf(png))) {
     png_destroy_read_struct(&png, &info, nullptr);
     std::fclose(f);
@@ -69,7 +76,7 @@ at::Tensor read_png_rgba(const std::string& path) {
   int h = png_get_image_height(png, info), w = png_get_image_width(png, info);
   if (png_get_rowbytes(png, info) != static_cast<size_t>(w) * 4) longjmp(png_jmpbuf(png), 1);
   out = at::empty({h, w, 4}, at::kByte);
-  std::vector<png_bytep> rows(h);
+  rows.resize(h);
   for (int y = 0; y < h; ++y) rows[y] = out.data_ptr<uint8_t>() + static_cast<size_t>(y) * w * 4;
   png_read_image(png, rows.data());
   png_destroy_read_struct(&png, &info, nullptr);
