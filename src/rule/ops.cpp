@@ -1,8 +1,27 @@
 #include "rule/ops.h"
 
+#include <cstdlib>
+
 namespace mu::ops {
 
 at::Tensor conv_along(const at::Tensor& x, int64_t dim, const at::Tensor& ker, const at::Tensor& bias) {
+  const int64_t K = ker.size(0), cin = ker.size(1), cout = ker.size(2), half = (K - 1) / 2;
+  const int64_t A0 = x.size(0), A1 = x.size(1), len = x.size(dim);
+  // Y[a0, a1, k, :] = x[a0, a1, :] Ker[k]                                      (A0, A1, K, Cout)
+  at::Tensor Y = at::mm(x.reshape({-1, cin}), ker.permute({1, 0, 2}).reshape({cin, K * cout})).view({A0, A1, K, cout});
+  // out[t] = bias + sum_k Y_k[t + k - half], zero outside the range (SAME padding)
+  at::Tensor out = Y.select(2, half) + bias;
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t s = k - half, n = len - std::abs(s);
+    if (s == 0 || n <= 0) continue;
+    at::Tensor Yk = Y.select(2, k);
+    if (s > 0) out.narrow(dim, 0, n).add_(Yk.narrow(dim, s, n));
+    else out.narrow(dim, -s, n).add_(Yk.narrow(dim, 0, n));
+  }
+  return out;
+}
+
+at::Tensor conv_along_im2col(const at::Tensor& x, int64_t dim, const at::Tensor& ker, const at::Tensor& bias) {
   const int64_t K = ker.size(0), cin = ker.size(1), cout = ker.size(2), half = (K - 1) / 2;
   const int64_t len = x.size(dim);
   // constant_pad_nd takes pads from the last axis backwards: (C lo, C hi, A1 lo, A1 hi, A0 lo, A0 hi).

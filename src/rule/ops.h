@@ -7,8 +7,12 @@ namespace mu::ops {
 
 // Sonnet Conv1D, SAME padding, cross-correlation, along axis `dim` (0 = ConvBatch, 1 = ConvUnit) of
 // x (A0, A1, Cin) with kernel ker [K, Cin, Cout] and bias [Cout] -> (A0, A1, Cout).
-// Done as one im2col matmul: cat of K shifted views (A0, A1, K*Cin) @ ker viewed as (K*Cin, Cout).
+// Done as one matmul x (A0*A1, Cin) @ [Ker_0 | ... | Ker_{K-1}] (Cin, K*Cout), then the K output
+// planes are added with their shifts. Unlike im2col, nothing larger than x is kept for the backward pass.
 at::Tensor conv_along(const at::Tensor& x, int64_t dim, const at::Tensor& ker, const at::Tensor& bias);
+// The im2col form (cat of K shifted views, one (A0*A1, K*Cin) @ (K*Cin, Cout) matmul); kept as the
+// reference and for the benchmark that chose between the two.
+at::Tensor conv_along_im2col(const at::Tensor& x, int64_t dim, const at::Tensor& ker, const at::Tensor& bias);
 
 // theta BN: for each channel, mean and population variance over the two leading axes together,
 // (t - mu) / sqrt(var + 1e-3) + beta; no scale; always batch statistics.

@@ -29,7 +29,7 @@ TEST(GradCheck, MetaGradientThroughThreeStepsMatchesFiniteDifferences) {
     double analytic = 0, norm2 = 0;
     for (const auto& t : th.list()) dir.push_back(at::randn(t.sizes(), g, t.options()));
     for (const auto& d : dir) norm2 += (d * d).sum().item<double>();
-    const double eps = 1e-5 / std::sqrt(norm2);
+    const double eps = 1e-3 / std::sqrt(norm2);  // a perturbation of norm 1e-3: well above the loss's rounding noise
     auto list = th.list();
     for (size_t i = 0; i < list.size(); ++i) {
       analytic += (r.grad[i] * dir[i]).sum().item<double>();

@@ -116,6 +116,7 @@ TEST(Ops, ConvAlongMatchesTheDefinition) {
   at::Tensor x = at::randn({5, 4, 3}, g, o), k = at::randn({3, 3, 2}, g, o), b = at::randn({2}, g, o);
   for (int64_t dim : {0, 1}) {
     at::Tensor y = ops::conv_along(x, dim, k, b);
+    EXPECT_LT(max_abs(y - ops::conv_along_im2col(x, dim, k, b)), 1e-12);
     auto xa = x.accessor<double, 3>(), ka = k.accessor<double, 3>();
     for (int64_t i = 0; i < 5; ++i)
       for (int64_t j = 0; j < 4; ++j)
@@ -128,6 +129,22 @@ TEST(Ops, ConvAlongMatchesTheDefinition) {
           }
           EXPECT_NEAR(y[i][j][co].item<double>(), want, 1e-12);
         }
+  }
+}
+
+TEST(Ops, ConvAlongHandlesWideKernelsShortAxesAndGradients) {
+  at::Generator g = make_generator(1);
+  auto o = at::TensorOptions().dtype(at::kDouble);
+  for (int64_t len : {1, 2, 3, 7}) for (int64_t dim : {0, 1}) {
+    at::Tensor x = at::randn({len, len + 1, 2}, g, o).set_requires_grad(true);
+    at::Tensor k = at::randn({5, 2, 4}, g, o).set_requires_grad(true), b = at::randn({4}, g, o);
+    at::Tensor y1 = ops::conv_along(x, dim, k, b), y2 = ops::conv_along_im2col(x, dim, k, b);
+    EXPECT_LT(max_abs(y1 - y2), 1e-12) << len;
+    at::Tensor w = at::randn(y1.sizes(), g, o);
+    auto g1 = torch::autograd::grad({(y1 * w).sum()}, {x, k});
+    auto g2 = torch::autograd::grad({(y2 * w).sum()}, {x, k});
+    EXPECT_LT(max_abs(g1[0] - g2[0]), 1e-12);
+    EXPECT_LT(max_abs(g1[1] - g2[1]), 1e-12);
   }
 }
 

@@ -1,0 +1,37 @@
+// The lever of build-notes.md section 3: convolution along the example or unit axis of a (B, N, 64)
+// ComputeH tensor, as shifted-output matmul (used), im2col matmul, or oneDNN conv1d on a permuted
+// copy. Forward + backward, reference-size shapes.
+#include <benchmark/benchmark.h>
+
+#include "common/random.h"
+#include "rule/ops.h"
+
+namespace {
+enum Form { kShifted, kIm2col, kConv1d };
+
+at::Tensor conv(int form, const at::Tensor& x, int64_t dim, const at::Tensor& k, const at::Tensor& b) {
+  if (form == kShifted) return mu::ops::conv_along(x, dim, k, b);
+  if (form == kIm2col) return mu::ops::conv_along_im2col(x, dim, k, b);
+  // conv1d wants (batch, C, length): move the conv axis last, the other one first
+  at::Tensor xc = (dim == 0 ? x.permute({1, 2, 0}) : x.permute({0, 2, 1})).contiguous();
+  at::Tensor y = at::conv1d(xc, k.permute({2, 1, 0}), b, 1, (k.size(0) - 1) / 2);
+  return dim == 0 ? y.permute({2, 0, 1}) : y.permute({0, 2, 1});
+}
+
+void BM_Conv(benchmark::State& st) {
+  const int form = st.range(0), dim = st.range(1), B = st.range(2), N = st.range(3);
+  at::Generator g = mu::make_generator(0);
+  at::Tensor x = at::randn({B, N, 64}, g).set_requires_grad(true);
+  at::Tensor k = (at::randn({3, 64, 64}, g) * 0.1).set_requires_grad(true), b = at::zeros({64});
+  for (auto _ : st) {
+    at::Tensor y = conv(form, x, dim, k, b);
+    auto gr = torch::autograd::grad({y.sum()}, {x, k});
+    benchmark::DoNotOptimize(gr[0]);
+  }
+  st.counters["GFLOPs"] = benchmark::Counter(3 * 2.0 * B * N * 3 * 64 * 64, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(std::string(form == kShifted ? "shifted" : form == kIm2col ? "im2col" : "conv1d") +
+              (dim == 0 ? " along examples" : " along units"));
+}
+}  // namespace
+
+BENCHMARK(BM_Conv)->ArgsProduct({{kShifted, kIm2col, kConv1d}, {0, 1}, {128}, {128}})->Unit(benchmark::kMillisecond);
