@@ -110,6 +110,7 @@ TEST(MetaTrain, DeterministicWithTwoWorkerThreadsMatchesItself) {
 
 TEST(MetaTrain, InterruptedAndResumedRunEqualsUninterrupted) {
   mu::MetaConfig c = small_config();
+  c.steps = 5;  // checkpoint_every 2: the stop at 3 is between periodic checkpoints
   std::string full = fresh_dir("full"), cut = fresh_dir("cut");
   mu::TrainResult a = mu::meta_train(c, opts(full));
   ASSERT_EQ(a.step, c.steps);
@@ -317,4 +318,25 @@ TEST(MetaTrainAdam, MatchesTheClosedFormFirstStepAndClips) {
   double n = mu::clip_global_norm(big, 5.0);
   EXPECT_NEAR(n, 20.0, 1e-9);
   EXPECT_NEAR(big[0].norm().item<double>(), 5.0, 1e-5);
+}
+
+TEST(MetaTrainCli, TinyConfigEndToEndWithResume) {
+  std::string d = fresh_dir("cli");
+  std::string bin = std::string(METAUNSUP_BINARY) + " meta-train --config " + METAUNSUP_SOURCE_DIR +
+                    "/configs/tiny.json --out " + d + " --deterministic";
+  ASSERT_EQ(std::system((bin + " --steps 3 2> " + d + ".log").c_str()), 0);
+  EXPECT_EQ(csv_rows(d + "/metrics.csv"), 3);
+  // Without --resume an existing run is refused with exit status 2; with it, the run continues.
+  EXPECT_NE(std::system((bin + " --steps 5 2> /dev/null").c_str()), 0);
+  ASSERT_EQ(std::system((bin + " --steps 5 --resume 2>> " + d + ".log").c_str()), 0);
+  EXPECT_EQ(csv_rows(d + "/metrics.csv"), 5);
+  mu::Theta th = mu::load_theta(d + "/theta.pt");
+  for (const auto& t : th.list()) EXPECT_TRUE(at::isfinite(t).all().item<bool>());
+  // A held-out data set in a config is refused.
+  std::ofstream(d + "/bad.json") << R"({"datasets": ["fashion-mnist"]})";
+  EXPECT_NE(std::system((std::string(METAUNSUP_BINARY) + " meta-train --config " + d + "/bad.json --out " + d +
+                         "/bad 2> /dev/null").c_str()),
+            0);
+  fs::remove_all(d);
+  fs::remove(d + ".log");
 }
