@@ -20,7 +20,9 @@ namespace fs = std::filesystem;
   X(depth_min) X(depth_max) X(width_min) X(width_max) X(embed) X(eta) X(identical_updates) X(u_start_lo)     \
   X(u_start_hi) X(u_end_lo) X(u_end_hi) X(curriculum_steps) X(trunc_std_start) X(trunc_std_end) X(trunc_max) \
   X(lr) X(lr_breaks) X(beta1) X(beta2) X(adam_eps) X(clip) X(meta_batch) X(max_staleness) X(recompute)      \
-  X(checkpoint_every) X(validate_every) X(val_tasks) X(val_steps)
+  X(checkpoint_every) X(validate_every) X(val_tasks) X(val_steps) X(dataset_weights) X(ways) X(p_special)      \
+  X(special_ways) X(p_geometric) X(max_rotation_deg) X(max_shift_px) X(p_task_dropout) X(p_example_dropout)  \
+  X(max_dropout) X(p_class_permutation) X(n_fixed_permutations) X(p_x_shift) X(max_x_shift) X(per_layer_widths)
 
 nlohmann::json MetaConfig::to_json() const {
   nlohmann::json j;
@@ -60,6 +62,19 @@ void MetaConfig::validate() const {
     if (data::is_held_out(d))
       bad("data set '" + d + "' is held out for evaluation and must never be used in meta-training");
   if (way_min < 2 || way_max < way_min) bad("need 2 <= way_min <= way_max");
+  if (!dataset_weights.empty() && dataset_weights.size() != datasets.size())
+    bad("dataset_weights needs one weight per data set (or none)");
+  for (double w : dataset_weights)
+    if (!(w >= 0) || !std::isfinite(w)) bad("dataset_weights must be finite and >= 0");
+  for (int64_t w : ways)
+    if (w < 2) bad("every entry of ways must be >= 2");
+  if (special_ways < 2) bad("special_ways must be >= 2");
+  for (double p : {p_special, p_geometric, p_task_dropout, p_example_dropout, p_class_permutation, p_x_shift})
+    if (!(p >= 0 && p <= 1)) bad("augmentation probabilities (p_*) must be in [0, 1]");
+  if (!(max_rotation_deg >= 0 && max_rotation_deg <= 360)) bad("max_rotation_deg must be in [0, 360]");
+  if (!(max_shift_px >= 0) || !std::isfinite(max_shift_px)) bad("max_shift_px must be >= 0");
+  if (!(max_dropout >= 0 && max_dropout < 1)) bad("max_dropout must be in [0, 1)");
+  if (n_fixed_permutations < 0 || max_x_shift < 0) bad("n_fixed_permutations and max_x_shift must be >= 0");
   if (batch < 2) bad("batch must be >= 2");
   if (shots < 1 || evals < 1) bad("shots and evals must be >= 1");
   if (depth_min < 1 || depth_max < depth_min) bad("need 1 <= depth_min <= depth_max");

@@ -14,10 +14,26 @@ struct MetaConfig {
   uint64_t seed = 0;
   int64_t steps = 1000;  // meta-steps (theta updates)
 
-  // Task distribution. Held-out sets (mnist, fashion-mnist) are refused.
+  // Task distribution (data::TaskSampler, data/task_sampler.h). Held-out sets (mnist, fashion-mnist) are
+  // refused.
   std::vector<std::string> datasets = {"moons"};
+  std::vector<double> dataset_weights;  // sampling weight per data set; empty = uniform
   int64_t resolution = 14;
-  int64_t way_min = 2, way_max = 10;  // N-way class subsets (capped by the data set's class count)
+  // N-way class subsets (capped by the data set's class count): N from `ways` when given (the paper's
+  // {10, 13, 14, 17, 20, 30}), else uniform over way_min..way_max.
+  int64_t way_min = 2, way_max = 10;
+  std::vector<int64_t> ways;
+  double p_special = 0.25;     // glyph sources: a specialised 10-way alphabet / math / currency subset
+  int64_t special_ways = 10;
+  // Augmentations (each switched on per task with its probability; parameters become extra regression
+  // targets of the MetaObjective): rotation + shift (images), task / example dropout masks, a fixed
+  // permutation per class, per-image horizontal roll.
+  double p_geometric = 0.5, max_rotation_deg = 360, max_shift_px = 5;
+  double p_task_dropout = 0.2, p_example_dropout = 0.2, max_dropout = 0.5;
+  double p_class_permutation = 0.1;
+  int64_t n_fixed_permutations = 10;
+  double p_x_shift = 0.2;
+  int64_t max_x_shift = 3;
   int64_t batch = 64;                 // unlabelled batch per rule step
   int64_t shots = 10;                 // labelled examples per class in each train and each test half
   int64_t evals = 5;                  // M ridge evaluations per state
@@ -25,6 +41,7 @@ struct MetaConfig {
   int64_t depth_min = 2, depth_max = 5;
   int64_t width_min = 64, width_max = 512;
   int64_t embed = 32;
+  bool per_layer_widths = false;  // false: one log-uniform width shared by all hidden layers
 
   // Rule.
   double eta = 1e-3;
@@ -53,7 +70,7 @@ struct MetaConfig {
   // Book-keeping.
   int64_t checkpoint_every = 50;
   int64_t validate_every = 50;    // 0 = never
-  int64_t val_tasks = 4;          // fixed validation tasks (drawn from the data sets' test splits)
+  int64_t val_tasks = 4;          // fixed validation tasks (sampler tasks from an index range training never uses)
   int64_t val_steps = 20;         // rule steps applied on each validation task before the meta-objective
 
   nlohmann::json to_json() const;

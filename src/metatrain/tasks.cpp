@@ -5,7 +5,6 @@
 
 #include "common/error.h"
 #include "common/random.h"
-#include "data/catalog.h"
 
 namespace mu {
 
@@ -22,68 +21,59 @@ uint64_t mix_seed(std::initializer_list<uint64_t> parts) {
 }
 
 namespace {
-TaskData::Set index_set(Dataset d, at::Device device) {
-  TaskData::Set s;
-  MU_CHECK(d.size() > 0, "meta-training data set " + d.name + " is empty");
-  at::Tensor y = d.y.to(at::kCPU);
-  for (int64_t c = 0; c < d.classes(); ++c) s.class_index.push_back(at::nonzero(y == c).flatten().contiguous());
-  d.x = d.x.to(device, at::kFloat).contiguous();
-  d.y = d.y.to(device);
-  s.data = std::move(d);
-  return s;
-}
-double uniform01(at::Generator& g) { return at::rand({1}, g, at::kDouble).item<double>(); }
 int64_t uniform_int(at::Generator& g, int64_t lo, int64_t hi) {  // inclusive
   return lo + at::randint(hi - lo + 1, {1}, g, at::kLong).item<int64_t>();
 }
 }  // namespace
 
+data::TaskSamplerConfig sampler_config(const MetaConfig& c) {
+  data::TaskSamplerConfig s;
+  s.sources = c.datasets;
+  s.weights = c.dataset_weights;
+  s.resolution = c.resolution;
+  s.seed = c.seed;
+  s.ways.clear();
+  if (!c.ways.empty())
+    s.ways = c.ways;
+  else
+    for (int64_t w = c.way_min; w <= c.way_max; ++w) s.ways.push_back(w);
+  s.p_special = c.p_special;
+  s.special_ways = c.special_ways;
+  s.p_geometric = c.p_geometric;
+  s.max_rotation_deg = c.max_rotation_deg;
+  s.max_shift_px = c.max_shift_px;
+  s.p_task_dropout = c.p_task_dropout;
+  s.p_example_dropout = c.p_example_dropout;
+  s.max_dropout = c.max_dropout;
+  s.p_class_permutation = c.p_class_permutation;
+  s.n_fixed_permutations = c.n_fixed_permutations;
+  s.p_x_shift = c.p_x_shift;
+  s.max_x_shift = c.max_x_shift;
+  s.min_depth = c.depth_min, s.max_depth = c.depth_max;
+  s.min_width = c.width_min, s.max_width = c.width_max;
+  s.output = c.embed;
+  s.per_layer_widths = c.per_layer_widths;
+  s.batch = c.batch;
+  s.labelled_per_class = c.shots;
+  // Inner steps: meta-training sets a task's length by its truncation count (trunc_* keys), so the
+  // sampler's own inner-step draw is left at its default and not used.
+  return s;
+}
+
 TaskData load_task_data(const MetaConfig& cfg, at::Device device) {
   TaskData td;
+  td.sampler = std::make_shared<const data::TaskSampler>(sampler_config(cfg));
   td.device = device;
-  for (const auto& spec : cfg.datasets) {
-    MU_CHECK(!data::is_held_out(spec), "data set '" + spec + "' is held out and never used in meta-training");
-    Split sp = load_dataset(spec, cfg.resolution, cfg.seed);
-    td.train.push_back(index_set(std::move(sp.train), device));
-    td.test.push_back(index_set(std::move(sp.test), device));
-  }
   return td;
 }
 
-Task sample_task(const MetaConfig& cfg, const TaskData& data, uint64_t seed, int64_t step, bool test_split) {
-  at::Generator g = make_generator(seed);
+Task sample_task(const MetaConfig& cfg, const TaskData& data, uint64_t index, int64_t step) {
   Task t;
-  t.seed = seed;
-  t.test_split = test_split;
-  t.dataset = uniform_int(g, 0, int64_t(cfg.datasets.size()) - 1);
-  const auto& set = (test_split ? data.test : data.train)[t.dataset];
-  // Only classes with at least two examples can serve a (train, test) pair.
-  std::vector<int64_t> usable;
-  for (int64_t c = 0; c < int64_t(set.class_index.size()); ++c)
-    if (set.class_index[c].numel() >= 2) usable.push_back(c);
-  MU_CHECK(usable.size() >= 2, set.data.name + ": fewer than two classes with two examples");
-  int64_t way = uniform_int(g, std::min<int64_t>(cfg.way_min, usable.size()),
-                            std::min<int64_t>(cfg.way_max, usable.size()));
-  at::Tensor perm = at::randperm(int64_t(usable.size()), g, at::kLong);
-  std::vector<at::Tensor> rows;
-  for (int64_t i = 0; i < way; ++i) {
-    t.classes.push_back(usable[perm[i].item<int64_t>()]);
-    rows.push_back(set.class_index[t.classes.back()]);
-  }
-  t.pool = at::cat(rows);
-  int64_t depth = uniform_int(g, cfg.depth_min, cfg.depth_max);
-  t.arch.widths = {set.data.dim()};
-  for (int64_t l = 0; l < depth; ++l) {
-    double u = uniform01(g);
-    double w = std::exp(std::log(double(cfg.width_min)) + u * (std::log(double(cfg.width_max)) -
-                                                               std::log(double(cfg.width_min))));
-    t.arch.widths.push_back(std::clamp<int64_t>(std::llround(w), cfg.width_min, cfg.width_max));
-  }
-  t.arch.widths.push_back(cfg.embed);
-  double sd = cfg.trunc_std(step);
-  double z = std::abs(at::randn({1}, g, at::kDouble).item<double>()) * sd;
+  t.task = data.sampler->sample(index);
+  MU_CHECK(t.task.ways() >= 2, "task from " + t.task.source + " has fewer than two classes");
+  at::Generator g = make_generator(mix_seed(t.task.seed, 0x7255ULL));
+  double z = std::abs(at::randn({1}, g, at::kDouble).item<double>()) * cfg.trunc_std(step);
   t.truncations = std::clamp<int64_t>(1 + int64_t(std::floor(z)), 1, cfg.trunc_max);
-  t.phi_seed = mix_seed(seed, 0x9417ULL);
   return t;
 }
 
@@ -96,7 +86,11 @@ Phi phi_to(const Phi& p, at::Device device) {
 }
 
 Phi task_phi(const Task& task, at::Device device) {
-  return phi_to(init_phi(task.arch, task.phi_seed, at::kFloat, true), device);
+  Arch arch;
+  arch.widths = task.task.widths;
+  Phi phi = init_phi(arch, task.task.phi_seed, at::kFloat, /*shuffle_input=*/false);
+  phi.perm = task.task.input_perm.clone();
+  return phi_to(phi, device);
 }
 
 int64_t sample_unroll_length(const MetaConfig& cfg, int64_t step, uint64_t seed) {
@@ -105,42 +99,24 @@ int64_t sample_unroll_length(const MetaConfig& cfg, int64_t step, uint64_t seed)
   return uniform_int(g, lo, hi);
 }
 
-UnrollBatches sample_unroll(const MetaConfig& cfg, const TaskData& data, const Task& task, int64_t U,
-                            uint64_t seed) {
+UnrollBatches sample_unroll(const MetaConfig& cfg, const TaskData& data, Task& task, int64_t U, uint64_t seed) {
   MU_CHECK(U >= 1, "unroll length must be >= 1");
-  at::Generator g = make_generator(seed);
-  const auto& set = (task.test_split ? data.test : data.train)[task.dataset];
-  const at::Tensor& X = set.data.x;
+  data::Task& t = task.task;
+  t.gen = make_generator(seed);  // a fresh handle: copies of the task keep theirs
+  const data::TaskSampler& s = *data.sampler;
+  auto labelled = [&](const data::TaskBatch& b) {
+    LabelledBatch lb{b.x.to(data.device), b.y.to(data.device), {}};
+    if (b.targets.defined() && b.targets.size(1) > 0) lb.extra = b.targets.to(data.device);
+    return lb;
+  };
   UnrollBatches ub;
-  ub.classes = int64_t(task.classes.size());
-  auto rows = [&](const at::Tensor& idx) { return X.index_select(0, idx.to(data.device)); };
-  for (int64_t t = 0; t < U; ++t) {
-    at::Tensor pick = at::randint(task.pool.numel(), {cfg.batch}, g, at::kLong);
-    ub.unlabelled.push_back(rows(task.pool.index_select(0, pick)));
+  ub.classes = t.ways();
+  for (int64_t i = 0; i < U; ++i) {
+    ub.unlabelled.push_back(s.unlabelled(t, cfg.batch).x.to(data.device));
     std::vector<std::pair<LabelledBatch, LabelledBatch>> pairs;
     for (int64_t m = 0; m < cfg.evals; ++m) {
-      std::vector<at::Tensor> tr_idx, te_idx, tr_y, te_y;
-      for (size_t k = 0; k < task.classes.size(); ++k) {
-        const at::Tensor& ci = set.class_index[task.classes[k]];
-        int64_t n = ci.numel();
-        at::Tensor a, b;
-        if (n >= 2 * cfg.shots) {
-          at::Tensor p = at::randperm(n, g, at::kLong);
-          a = p.slice(0, 0, cfg.shots), b = p.slice(0, cfg.shots, 2 * cfg.shots);
-        } else {  // small class: halves drawn with replacement from disjoint halves of the class
-          at::Tensor p = at::randperm(n, g, at::kLong);
-          int64_t h = n / 2;
-          a = p.slice(0, 0, h).index_select(0, at::randint(h, {cfg.shots}, g, at::kLong));
-          b = p.slice(0, h, n).index_select(0, at::randint(n - h, {cfg.shots}, g, at::kLong));
-        }
-        tr_idx.push_back(ci.index_select(0, a));
-        te_idx.push_back(ci.index_select(0, b));
-        tr_y.push_back(at::full({cfg.shots}, int64_t(k), at::kLong));
-        te_y.push_back(at::full({cfg.shots}, int64_t(k), at::kLong));
-      }
-      LabelledBatch tr{rows(at::cat(tr_idx)), at::cat(tr_y).to(data.device)};
-      LabelledBatch te{rows(at::cat(te_idx)), at::cat(te_y).to(data.device)};
-      pairs.emplace_back(std::move(tr), std::move(te));
+      auto [tr, te] = s.labelled_pair(t);
+      pairs.emplace_back(labelled(tr), labelled(te));
     }
     ub.evals.push_back(std::move(pairs));
   }

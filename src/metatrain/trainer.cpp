@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -21,6 +22,7 @@
 #include "common/archive.h"
 #include "common/error.h"
 #include "common/runtime.h"
+#include "metatrain/curves.h"
 #include "metatrain/recompute.h"
 
 namespace mu {
@@ -92,8 +94,7 @@ void begin_task(const WorkContext& ctx, SlotState& s, int64_t slot, int64_t step
   ++s.serial;
   s.task_step = step;
   s.unrolls = 0;
-  s.task = sample_task(ctx.cfg, *ctx.data, mix_seed({ctx.cfg.seed, 1, uint64_t(slot), uint64_t(s.serial)}), step,
-                       false);
+  s.task = sample_task(ctx.cfg, *ctx.data, mix_seed({ctx.cfg.seed, 1, uint64_t(slot), uint64_t(s.serial)}), step);
   s.phi = task_phi(s.task, ctx.device);
   s.active = true;
 }
@@ -128,8 +129,10 @@ WorkOutput run_unroll(const WorkContext& ctx, SlotState& s, int64_t slot, const 
 Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Device device) {
   Validation v;
   for (int64_t i = 0; i < cfg.val_tasks; ++i) {
+    // Sampler indices of their own (training draws mix_seed({seed, 1, slot, serial})): the same tasks,
+    // networks and batches for every theta, and on resume.
     uint64_t seed = mix_seed({cfg.seed, 0x7a1, uint64_t(i)});
-    Task t = sample_task(cfg, data, seed, 0, /*test_split=*/true);
+    Task t = sample_task(cfg, data, seed, 0);
     UnrollBatches ub = sample_unroll(cfg, data, t, std::max<int64_t>(1, cfg.val_steps), mix_seed(seed, 5));
     Validation::Item it;
     it.phi0 = task_phi(t, device);
@@ -294,8 +297,7 @@ LearnerState load_checkpoint(const std::string& path, const MetaConfig& cfg, con
       sl.active = f[3] == "1";
       if (!sl.active) continue;
       // Re-derive the task, then restore phi's values.
-      sl.task = sample_task(cfg, *ctx.data, mix_seed({cfg.seed, 1, uint64_t(j), uint64_t(sl.serial)}), sl.task_step,
-                            false);
+      sl.task = sample_task(cfg, *ctx.data, mix_seed({cfg.seed, 1, uint64_t(j), uint64_t(sl.serial)}), sl.task_step);
       Phi p = task_phi(sl.task, ctx.device);
       std::vector<at::Tensor*> dst;
       for (auto* vv : {&p.W, &p.V, &p.b})
@@ -408,6 +410,11 @@ TrainResult meta_train(const MetaConfig& cfg_in, const TrainOptions& opt) {
     save_checkpoint(ckpt, cfg, copy, opt.deterministic);
     save_theta(st.theta, opt.out_dir + "/theta.pt",
                {{"config", cfg.name}, {"meta_step", std::to_string(st.step)}, {"eta", fmt::format("{}", cfg.eta)}});
+    try {  // the curves are a view of metrics.csv: a failure to draw them never stops training
+      write_curves(opt.out_dir + "/metrics.csv", opt.out_dir + "/curves.png");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "[meta-train] warning: curves.png not written: %s\n", e.what());
+    }
   };
   auto note_failure = [&](const WorkOutput& w) {
     ++st.dropped_nonfinite;
