@@ -4,13 +4,14 @@
 
 namespace mu {
 namespace {
-double accuracy(const at::Tensor& scores, const at::Tensor& y) {
-  return scores.argmax(1).eq(y).to(at::kDouble).mean().item<double>();
+double accuracy(const at::Tensor& scores, const at::Tensor& y, int64_t classes) {
+  return scores.narrow(1, 0, classes).argmax(1).eq(y).to(at::kDouble).mean().item<double>();
 }
 }  // namespace
 
-at::Tensor normalised_targets(const at::Tensor& y, int64_t classes, at::ScalarType dtype) {
+at::Tensor normalised_targets(const at::Tensor& y, int64_t classes, at::ScalarType dtype, const at::Tensor& extra) {
   at::Tensor Y = at::one_hot(y, classes).to(dtype);
+  if (extra.defined()) Y = at::cat({Y, extra.to(dtype)}, 1);
   at::Tensor c = Y - Y.mean();
   return c / at::sqrt((c * c).sum(1).mean());
 }
@@ -30,8 +31,16 @@ MetaObjectiveResult meta_objective(const Phi& phi, const LabelledBatch& tr, cons
   at::Tensor F = embed(phi, at::cat({tr.x, te.x}, 0));          // (n_tr + n_te, N^L)
   const auto o = F.options();
   at::Tensor Ftr = F.narrow(0, 0, n_tr), Fte = F.narrow(0, n_tr, te.x.size(0));
-  at::Tensor Ytr = normalised_targets(tr.y, classes, F.scalar_type()),
-             Yte = normalised_targets(te.y, classes, F.scalar_type());
+  MU_CHECK(tr.extra.defined() == te.extra.defined() &&
+               (!tr.extra.defined() || (tr.extra.dim() == 2 && tr.extra.size(0) == n_tr &&
+                                        te.extra.dim() == 2 && te.extra.size(0) == te.x.size(0) &&
+                                        tr.extra.size(1) == te.extra.size(1))),
+           "extra regression targets must be (n, k) on both labelled batches");
+  if (tr.extra.defined())
+    MU_CHECK(at::isfinite(tr.extra).all().item<bool>() && at::isfinite(te.extra).all().item<bool>(),
+             "extra regression targets contain NaN or infinite values");
+  at::Tensor Ytr = normalised_targets(tr.y, classes, F.scalar_type(), tr.extra),
+             Yte = normalised_targets(te.y, classes, F.scalar_type(), te.extra);
   // Ridge in double: C = (A^T A + diag(lambda, ..., lambda, 0))^{-1} A^T Yhat, bias row unpenalised.
   auto ones = [](const at::Tensor& f) { return at::ones({f.size(0), 1}, f.options()); };
   at::Tensor A = at::cat({Ftr, ones(Ftr)}, 1).to(at::kDouble);  // (n_tr, D+1)
@@ -51,8 +60,8 @@ MetaObjectiveResult meta_objective(const Phi& phi, const LabelledBatch& tr, cons
   at::NoGradGuard ng;
   at::Tensor Ptr = at::mm(at::cat({Ftr, ones(Ftr)}, 1), C);
   r.mse_train = (Ptr - Ytr).pow(2).mean().item<double>();
-  r.accuracy_train = accuracy(Ptr, tr.y);
-  r.accuracy_test = accuracy(Phat, te.y);
+  r.accuracy_train = accuracy(Ptr, tr.y, classes);
+  r.accuracy_test = accuracy(Phat, te.y, classes);
   r.predictions = Phat.detach();
   r.targets = Yte;
   return r;

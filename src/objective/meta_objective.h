@@ -5,8 +5,10 @@
 namespace mu {
 
 struct LabelledBatch {
-  at::Tensor x;  // (n, N^0) raw input
-  at::Tensor y;  // (n) int64 class index in [0, classes)
+  at::Tensor x;      // (n, N^0) raw input
+  at::Tensor y;      // (n) int64 class index in [0, classes)
+  at::Tensor extra;  // optional (n, k) regression targets appended to the one-hot labels (the paper's
+                     // augmentation parameters); undefined = none
 };
 
 struct MetaObjectiveResult {
@@ -19,7 +21,9 @@ struct MetaObjectiveResult {
 };
 
 // Yhat = (Y - ybar) / sqrt(mean_b ||Y_b - ybar||^2) of one-hot Y, ybar the scalar mean.  (n, classes)
-at::Tensor normalised_targets(const at::Tensor& y, int64_t classes, at::ScalarType dtype);
+// With `extra` (n, k), Y = [one-hot, extra] before the same normalisation.     (n, classes + k)
+at::Tensor normalised_targets(const at::Tensor& y, int64_t classes, at::ScalarType dtype,
+                              const at::Tensor& extra = {});
 
 // One base-model pass over train+test together (BN statistics of both), targets centred and
 // normalised, ridge with unpenalised bias solved in double by Cholesky, normalised predictions.

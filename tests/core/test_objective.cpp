@@ -58,3 +58,21 @@ TEST(MetaObjective, BadLabelsAreRejected) {
 }
 
 }  // namespace mu
+
+namespace mu {
+TEST(MetaObjective, ExtraRegressionTargetsAreAppended) {
+  using namespace mu::testing;
+  Phi phi = init_phi(make_arch(20, "16"), 1);
+  LabelledBatch tr = labelled(40, 20, 4, 1), te = labelled(40, 20, 4, 2);
+  at::Generator g = make_generator(3);
+  tr.extra = at::rand({40, 3}, g) * 2 - 1;
+  te.extra = at::rand({40, 3}, g) * 2 - 1;
+  MetaObjectiveResult r = meta_objective(phi, tr, te, 4);
+  EXPECT_EQ(r.predictions.sizes(), (std::vector<int64_t>{40, 7}));
+  EXPECT_TRUE(std::isfinite(r.loss.item<double>()));
+  at::Tensor Y = normalised_targets(tr.y, 4, at::kDouble, tr.extra);
+  EXPECT_NEAR((Y * Y).sum(1).mean().item<double>(), 1.0, 1e-9);  // same normaliser as the paper's targets
+  te.extra = at::Tensor();
+  EXPECT_THROW(meta_objective(phi, tr, te, 4), Error);
+}
+}  // namespace mu
