@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -17,6 +18,7 @@ void init_runtime(int threads) {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);  // ...and do not hand freed memory back at every free
     malloc_done = true;
   }
+  if (threads <= 0 && std::getenv("OMP_NUM_THREADS")) threads = std::atoi(std::getenv("OMP_NUM_THREADS"));
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   at::set_num_threads(threads);
