@@ -84,7 +84,7 @@ bool write_curves(const std::string& csv, const std::string& png) {
   const auto& step = col["step"];
   report::Series loss = column(step, col["loss"], "train loss");
   report::Series acc = column(step, col["accuracy"], "train accuracy");
-  const size_t w = std::max<size_t>(1, loss.y.size() / 30);
+  const size_t w = std::clamp<size_t>(loss.y.size() / 15, 1, 50);
   report::Series loss_s = loss, acc_s = acc;
   loss_s.y = smooth(loss.y, w), acc_s.y = smooth(acc.y, w);
   loss_s.label = fmt::format("train loss (mean of {})", w);
@@ -94,7 +94,7 @@ bool write_curves(const std::string& csv, const std::string& png) {
   report::Series vacc = column(step, col["val_accuracy"], "val accuracy, theta");
 
   std::vector<report::Series> top, bottom;
-  for (auto* s : {&loss_s, &val, &val0})
+  for (auto* s : {&loss_s, &val0, &val})  // current theta drawn last: on top where they coincide
     if (!s->y.empty()) top.push_back(*s);
   for (auto* s : {&acc_s, &vacc})
     if (!s->y.empty()) bottom.push_back(*s);
