@@ -44,10 +44,11 @@ TaskSampler::TaskSampler(TaskSamplerConfig cfg) : cfg_(std::move(cfg)) {
   bool any_glyphs = false;
   for (const auto& s : cfg_.sources) any_glyphs = any_glyphs || s.rfind("glyphs", 0) == 0;
   if (any_glyphs && cfg_.p_special > 0) names.insert(names.end(), cfg_.special_subsets.begin(), cfg_.special_subsets.end());
-  for (const auto& n : names) {
+  for (const auto& n : names)  // refuse before loading anything: the answer must not depend on what is fetched
     MU_CHECK(!is_held_out(n), "task sampler: '" + n +
                                   "' is a held-out evaluation set and is never used for meta-training; remove it "
                                   "from the sources");
+  for (const auto& n : names) {
     if (sources_.count(n)) continue;
     Source s;
     s.name = n;
