@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "metatrain/config.h"
 #include "metatrain/trainer.h"
+#include "helpers.h"
 
 namespace fs = std::filesystem;
 
@@ -55,14 +56,7 @@ bool same(const mu::Theta& a, const mu::Theta& b) {
   return true;
 }
 
-int64_t csv_rows(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  int64_t n = -1;
-  while (std::getline(in, line))
-    if (!line.empty()) ++n;
-  return n;
-}
+using mu::testing::csv_rows;
 
 mu::TrainOptions opts(const std::string& dir, bool det = true) {
   mu::TrainOptions o;

@@ -11,6 +11,7 @@
 #include "metatrain/config.h"
 #include "metatrain/mpi.h"
 #include "rule/theta.h"
+#include "helpers.h"
 
 namespace fs = std::filesystem;
 
@@ -36,14 +37,7 @@ std::string write_config(const std::string& dir) {
   return p;
 }
 
-int64_t csv_rows(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  int64_t n = -1;
-  while (std::getline(in, line))
-    if (!line.empty()) ++n;
-  return n;
-}
+using mu::testing::csv_rows;
 
 int run_mpi(const std::string& dir, const std::string& env) {
   std::string cmd = env + " timeout 240 mpirun --allow-run-as-root --oversubscribe --enable-recovery -np 3 " +
