@@ -36,7 +36,8 @@ bool mpi_available() { return true; }
 
 namespace {
 constexpr int kTagTheta = 11, kTagResult = 12;
-constexpr int64_t kCmdWork = 0, kCmdStop = 1;
+// kCmdAbort: stop without MPI_Finalize, which would wait forever on a rank that died.
+constexpr int64_t kCmdWork = 0, kCmdStop = 1, kCmdAbort = 2;
 
 // Learner -> worker: [int64 cmd, int64 version, float theta...]. Worker -> learner: [Header, float grad...].
 struct Header {
@@ -166,7 +167,7 @@ class MpiWorkers : public RemoteWorkers {
         kill(w, "no answer while shutting down");
         continue;
       }
-      send(w, kCmdStop);
+      send(w, alive_ < W ? kCmdAbort : kCmdStop);
       int sent = 0;
       while (!sent && std::chrono::steady_clock::now() < until) {
         if (MPI_Test(&sreq[w], &sent, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
@@ -221,6 +222,7 @@ void worker_main(const MetaConfig& cfg, const TrainOptions& opt, int rank) {
     std::memcpy(&cmd, buf.data(), 8);
     std::memcpy(&version, buf.data() + 8, 8);
     if (cmd == kCmdStop) break;
+    if (cmd == kCmdAbort) std::_Exit(0);  // a rank died: MPI_Finalize would wait on it (the learner does the same)
     Theta theta = like.with(unflatten(like, buf.data() + 16, buf.size() - 16, device));
     WorkOutput out = run_unroll(ctx, slot, slot_id, theta, version);
     if (rank == die_rank && ++done > die_after) _exit(3);
