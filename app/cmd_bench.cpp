@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -12,12 +13,14 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "cli.h"
 #include "common/error.h"
 #include "common/random.h"
 #include "common/runtime.h"
 #include "metatrain/unroll.h"
+#include "report/profile.h"
 #include "rule/flops.h"
 
 namespace {
@@ -60,7 +63,7 @@ struct Args {
   bool as_json = false, sweep = false;
   int reps = 3;
   int64_t rss_unroll = 0;
-  std::string baseline, arch = "128x4";
+  std::string baseline, arch = "128x4", profile;
 };
 
 json case_row(const std::string& name, const mu::Arch& a, int64_t B, double flops, double secs, double sgemm) {
@@ -86,6 +89,28 @@ double peak_rss_mb(int64_t U, const std::string& arch) {
   if (fscanf(p, "%lf", &mb) != 1) mb = -1;
   pclose(p);
   return mb;
+}
+
+// Runs f under LibTorch's profiler, writes the chrome trace to dir/name.trace.json and returns the top
+// operators by self time (also printed unless JSON output was asked for).
+json profile_case(const std::string& dir, const std::string& name, bool quiet, const std::function<void()>& f) {
+  f();  // warm-up outside the trace
+  std::string path = dir + "/" + name + ".trace.json";
+  {
+    torch::autograd::profiler::RecordProfile guard(path);
+    f();
+  }
+  auto ops = mu::report::profile_self_times_file(path);
+  double all = 0;
+  for (const auto& o : ops) all += o.self_ms;
+  json top = json::array();
+  if (!quiet) fmt::print("profile {} ({:.1f} ms of operator self time; trace {}):\n", name, all, path);
+  for (size_t i = 0; i < std::min<size_t>(15, ops.size()); ++i) {
+    const auto& o = ops[i];
+    top.push_back({{"op", o.name}, {"self_ms", o.self_ms}, {"share", o.self_ms / all}, {"calls", o.calls}});
+    if (!quiet) fmt::print("  {:<40} {:>9.2f} ms {:>5.1f}%  {:>6} calls\n", o.name, o.self_ms, 100 * o.self_ms / all, o.calls);
+  }
+  return {{"case", name}, {"self_ms_total", all}, {"top", top}};
 }
 
 void bench(const Args& a) {
@@ -142,6 +167,19 @@ void bench(const Args& a) {
         }
   }
   out["cases"] = cases;
+  if (!a.profile.empty()) {  // where the time goes, at the reference size (B=128, U=5 for the meta-gradient)
+    std::filesystem::create_directories(a.profile);
+    json prof = json::array();
+    mu::Phi phi = mu::init_phi(ref, 0);
+    at::Tensor x = pixels(128, ref.widths[0], 1);
+    prof.push_back(profile_case(a.profile, "inner_step", a.as_json, [&] {
+      c10::InferenceMode guard;
+      mu::unsupervised_step(th, phi, x);
+    }));
+    mu::UnrollBatches ub = unroll_batches(196, 128, 5);
+    prof.push_back(profile_case(a.profile, "meta_grad_step", a.as_json, [&] { mu::unroll_grad(th, phi, ub); }));
+    out["profile"] = prof;
+  }
   json mem = json::array();
   for (int64_t U : {1, 4, 15}) {
     double mb = peak_rss_mb(U, a.arch);
@@ -175,6 +213,7 @@ mu::cli::RegisterCommand reg("bench", [](CLI::App& app) {
   sub->add_option("--reps", a->reps, "repetitions (best of)")->capture_default_str();
   sub->add_option("--arch", a->arch, "hidden widths of the reference case")->capture_default_str();
   sub->add_option("--baseline", a->baseline, "compare fractions of sgemm with a stored bench JSON");
+  sub->add_option("--profile", a->profile, "also profile the reference cases: chrome traces and top operators by self time into DIR");
   sub->add_option("--rss-of-unroll", a->rss_unroll, "internal: run one meta-gradient step, print peak RSS")
       ->group("");
   sub->callback([a] { bench(*a); });

@@ -9,7 +9,10 @@ namespace mu::ops {
 // x (A0, A1, Cin) with kernel ker [K, Cin, Cout] and bias [Cout] -> (A0, A1, Cout).
 // Done as one matmul x (A0*A1, Cin) @ [Ker_0 | ... | Ker_{K-1}] (Cin, K*Cout), then the K output
 // planes are added with their shifts. Unlike im2col, nothing larger than x is kept for the backward pass.
+// Under autograd it is a custom function with a hand-written backward (dY = the shifts spread back,
+// then two matmuls); conv_along_plain is the same forward left to autograd, kept for the tests.
 at::Tensor conv_along(const at::Tensor& x, int64_t dim, const at::Tensor& ker, const at::Tensor& bias);
+at::Tensor conv_along_plain(const at::Tensor& x, int64_t dim, const at::Tensor& ker, const at::Tensor& bias);
 // The im2col form (cat of K shifted views, one (A0*A1, K*Cin) @ (K*Cin, Cout) matmul); kept as the
 // reference and for the benchmark that chose between the two.
 at::Tensor conv_along_im2col(const at::Tensor& x, int64_t dim, const at::Tensor& ker, const at::Tensor& bias);

@@ -137,14 +137,25 @@ TEST(Ops, ConvAlongHandlesWideKernelsShortAxesAndGradients) {
   auto o = at::TensorOptions().dtype(at::kDouble);
   for (int64_t len : {1, 2, 3, 7}) for (int64_t dim : {0, 1}) {
     at::Tensor x = at::randn({len, len + 1, 2}, g, o).set_requires_grad(true);
-    at::Tensor k = at::randn({5, 2, 4}, g, o).set_requires_grad(true), b = at::randn({4}, g, o);
+    at::Tensor k = at::randn({5, 2, 4}, g, o).set_requires_grad(true);
+    at::Tensor b = at::randn({4}, g, o).set_requires_grad(true);
+    // conv_along (hand-written backward) against autograd through the same forward and through im2col.
     at::Tensor y1 = ops::conv_along(x, dim, k, b), y2 = ops::conv_along_im2col(x, dim, k, b);
+    at::Tensor y3 = ops::conv_along_plain(x, dim, k, b);
     EXPECT_LT(max_abs(y1 - y2), 1e-12) << len;
+    EXPECT_LT(max_abs(y1 - y3), 1e-12) << len;
     at::Tensor w = at::randn(y1.sizes(), g, o);
-    auto g1 = torch::autograd::grad({(y1 * w).sum()}, {x, k});
-    auto g2 = torch::autograd::grad({(y2 * w).sum()}, {x, k});
-    EXPECT_LT(max_abs(g1[0] - g2[0]), 1e-12);
-    EXPECT_LT(max_abs(g1[1] - g2[1]), 1e-12);
+    auto g1 = torch::autograd::grad({(y1 * w).sum()}, {x, k, b}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+    auto g2 = torch::autograd::grad({(y2 * w).sum()}, {x, k, b}, {}, true, true);
+    auto g3 = torch::autograd::grad({(y3 * w).sum()}, {x, k, b});
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_LT(max_abs(g1[i] - g2[i]), 1e-12) << len << " " << dim << " input " << i;
+      EXPECT_LT(max_abs(g1[i] - g3[i]), 1e-12) << len << " " << dim << " input " << i;
+    }
+    // The hand-written backward is itself differentiable (second order, e.g. for create_graph users).
+    auto h1 = torch::autograd::grad({(g1[0] * g1[0]).sum()}, {k});
+    auto h2 = torch::autograd::grad({(g2[0] * g2[0]).sum()}, {k});
+    EXPECT_LT(max_abs(h1[0] - h2[0]), 1e-10) << len << " " << dim;
   }
 }
 
