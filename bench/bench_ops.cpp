@@ -1,16 +1,20 @@
 // The lever of build-notes.md section 3: convolution along the example or unit axis of a (B, N, 64)
-// ComputeH tensor, as shifted-output matmul (used), im2col matmul, or oneDNN conv1d on a permuted
-// copy. Forward + backward, reference-size shapes.
+// ComputeH tensor, as shifted-output matmul with the hand-written backward (used), the same forward left
+// to autograd (the previous form), im2col matmul, or oneDNN conv1d on a permuted copy. Forward + backward,
+// and forward alone under InferenceMode (the inner step), reference-size shapes.
 #include <benchmark/benchmark.h>
+#include <c10/core/InferenceMode.h>
 
 #include "common/random.h"
 #include "rule/ops.h"
 
 namespace {
-enum Form { kShifted, kIm2col, kConv1d };
+enum Form { kShifted, kShiftedAutograd, kIm2col, kConv1d };
+const char* kNames[] = {"shifted", "shifted-autograd", "im2col", "conv1d"};
 
 at::Tensor conv(int form, const at::Tensor& x, int64_t dim, const at::Tensor& k, const at::Tensor& b) {
   if (form == kShifted) return mu::ops::conv_along(x, dim, k, b);
+  if (form == kShiftedAutograd) return mu::ops::conv_along_plain(x, dim, k, b);
   if (form == kIm2col) return mu::ops::conv_along_im2col(x, dim, k, b);
   // conv1d wants (batch, C, length): move the conv axis last, the other one first
   at::Tensor xc = (dim == 0 ? x.permute({1, 2, 0}) : x.permute({0, 2, 1})).contiguous();
@@ -29,9 +33,23 @@ void BM_Conv(benchmark::State& st) {
     benchmark::DoNotOptimize(gr[0]);
   }
   st.counters["GFLOPs"] = benchmark::Counter(3 * 2.0 * B * N * 3 * 64 * 64, benchmark::Counter::kIsIterationInvariantRate);
-  st.SetLabel(std::string(form == kShifted ? "shifted" : form == kIm2col ? "im2col" : "conv1d") +
-              (dim == 0 ? " along examples" : " along units"));
+  st.SetLabel(std::string(kNames[form]) + (dim == 0 ? " along examples" : " along units"));
+}
+
+void BM_ConvForward(benchmark::State& st) {
+  const int form = st.range(0), dim = st.range(1), B = st.range(2), N = st.range(3);
+  c10::InferenceMode guard;
+  at::Generator g = mu::make_generator(0);
+  at::Tensor x = at::randn({B, N, 64}, g), k = at::randn({3, 64, 64}, g) * 0.1, b = at::zeros({64});
+  for (auto _ : st) benchmark::DoNotOptimize(conv(form, x, dim, k, b));
+  st.counters["GFLOPs"] = benchmark::Counter(2.0 * B * N * 3 * 64 * 64, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(std::string(kNames[form]) + (dim == 0 ? " along examples" : " along units"));
 }
 }  // namespace
 
-BENCHMARK(BM_Conv)->ArgsProduct({{kShifted, kIm2col, kConv1d}, {0, 1}, {128}, {128}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Conv)
+    ->ArgsProduct({{kShifted, kShiftedAutograd, kIm2col, kConv1d}, {0, 1}, {128}, {128}})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ConvForward)
+    ->ArgsProduct({{kShifted, kIm2col, kConv1d}, {0, 1}, {32, 128}, {128}})
+    ->Unit(benchmark::kMillisecond);
