@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/random.h"
 #include "common/runtime.h"
+#include "metatrain/recompute.h"
 #include "metatrain/unroll.h"
 #include "report/profile.h"
 #include "rule/flops.h"
@@ -60,7 +61,7 @@ mu::UnrollBatches unroll_batches(int64_t D, int64_t B, int64_t U) {
 }
 
 struct Args {
-  bool as_json = false, sweep = false;
+  bool as_json = false, sweep = false, recompute = false;
   int reps = 3;
   int64_t rss_unroll = 0;
   std::string baseline, arch = "128x4", profile;
@@ -80,9 +81,10 @@ json inner_step_case(const mu::Theta& th, const mu::Arch& a, int64_t B, int reps
   return case_row("inner_step", a, B, mu::rule_flops(a.widths, B), s, sgemm);
 }
 
-// Runs one meta-gradient step in a child process and returns its peak resident set (MB).
-double peak_rss_mb(int64_t U, const std::string& arch) {
-  std::string cmd = fmt::format("/proc/{}/exe bench --arch {} --rss-of-unroll {}", getpid(), arch, U);
+// Runs one meta-gradient step (B=128) in a child process and returns its peak resident set (MB).
+double peak_rss_mb(int64_t U, const std::string& arch, bool recompute) {
+  std::string cmd = fmt::format("/proc/{}/exe --threads 1 bench --arch {} --rss-of-unroll {}{}", getpid(), arch, U,
+                                recompute ? " --recompute" : "");
   FILE* p = popen(cmd.c_str(), "r");
   MU_CHECK(p, "cannot start " + cmd);
   double mb = -1;
@@ -110,14 +112,23 @@ json profile_case(const std::string& dir, const std::string& name, bool quiet, c
     top.push_back({{"op", o.name}, {"self_ms", o.self_ms}, {"share", o.self_ms / all}, {"calls", o.calls}});
     if (!quiet) fmt::print("  {:<40} {:>9.2f} ms {:>5.1f}%  {:>6} calls\n", o.name, o.self_ms, 100 * o.self_ms / all, o.calls);
   }
-  return {{"case", name}, {"self_ms_total", all}, {"top", top}};
+  json blocks = json::array();  // the paper's blocks (RECORD_FUNCTION scopes): inclusive forward time
+  for (const auto& o : ops)
+    if (o.name.rfind("mu::", 0) == 0) {
+      blocks.push_back({{"block", o.name}, {"total_ms", o.total_ms}, {"share", o.total_ms / all}, {"calls", o.calls}});
+      if (!quiet) fmt::print("  block {:<34} {:>9.2f} ms {:>5.1f}% (inclusive)\n", o.name, o.total_ms, 100 * o.total_ms / all);
+    }
+  return {{"case", name}, {"self_ms_total", all}, {"top", top}, {"blocks", blocks}};
 }
 
 void bench(const Args& a) {
   mu::Theta th = mu::init_theta(0);
   mu::Arch ref = mu::make_arch(196, a.arch);
   if (a.rss_unroll > 0) {  // child mode of peak_rss_mb
-    mu::unroll_grad(th, mu::init_phi(ref, 0), unroll_batches(196, 128, a.rss_unroll));
+    mu::UnrollBatches ub = unroll_batches(196, 128, a.rss_unroll);
+    mu::Phi phi = mu::init_phi(ref, 0);
+    mu::UnrollResult r = a.recompute ? mu::unroll_grad_recompute(th, phi, ub) : mu::unroll_grad(th, phi, ub);
+    MU_CHECK(r.finite, "non-finite meta-gradient in the memory probe");
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     fmt::print("{}\n", ru.ru_maxrss / 1024.0);
@@ -180,12 +191,19 @@ void bench(const Args& a) {
     prof.push_back(profile_case(a.profile, "meta_grad_step", a.as_json, [&] { mu::unroll_grad(th, phi, ub); }));
     out["profile"] = prof;
   }
+  // Peak memory of one meta-gradient step against U, plain reverse mode and with recomputation (the
+  // latter should be flat in U), plus the large case: 512x3 at U=15 with recomputation.
   json mem = json::array();
-  for (int64_t U : {1, 4, 15}) {
-    double mb = peak_rss_mb(U, a.arch);
-    mem.push_back({{"unroll", U}, {"architecture", ref.widths}, {"batch", 128}, {"peak_rss_mb", mb}});
-    if (!a.as_json) fmt::print("meta-gradient peak RSS, U={:<2}: {:.0f} MB\n", U, mb);
-  }
+  auto rss_row = [&](const std::string& arch, int64_t U, bool rc) {
+    double mb = peak_rss_mb(U, arch, rc);
+    mem.push_back({{"unroll", U}, {"architecture", mu::make_arch(196, arch).widths}, {"batch", 128},
+                   {"recompute", rc}, {"peak_rss_mb", mb}});
+    if (!a.as_json)
+      fmt::print("meta-gradient peak RSS {:<6} B=128 U={:<2} {:<10} {:>6.0f} MB\n", arch, U, rc ? "recompute" : "plain", mb);
+  };
+  for (bool rc : {false, true})
+    for (int64_t U : {1, 4, 15}) rss_row(a.arch, U, rc);
+  if (a.sweep) rss_row("512x3", 15, true);
   out["memory"] = mem;
   if (!a.baseline.empty()) {
     std::ifstream f(a.baseline);
@@ -216,6 +234,7 @@ mu::cli::RegisterCommand reg("bench", [](CLI::App& app) {
   sub->add_option("--profile", a->profile, "also profile the reference cases: chrome traces and top operators by self time into DIR");
   sub->add_option("--rss-of-unroll", a->rss_unroll, "internal: run one meta-gradient step, print peak RSS")
       ->group("");
+  sub->add_flag("--recompute", a->recompute, "internal: the memory probe uses recomputation")->group("");
   sub->callback([a] { bench(*a); });
 });
 }  // namespace

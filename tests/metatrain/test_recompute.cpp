@@ -1,10 +1,6 @@
 // Recomputation (checkpoint every inner step, recompute in the backward pass) gives unroll_grad's gradient.
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
-
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "common/random.h"
@@ -84,38 +80,4 @@ TEST(MetaTrainRecompute, GradientsThroughLaterStepsMatter) {
   double diff = 0;
   for (size_t i = 0; i < local.size(); ++i) diff += (local[i] - full.grad[i]).abs().sum().item<double>();
   EXPECT_GT(diff, 0.0);
-}
-
-// Memory probe (opt-in, one measurement per process): peak RSS of one meta-gradient, by default at the
-// reference size 196-128x4-32 (MU_PROBE_HIDDEN), B = 128 (MU_PROBE_B), 10 classes, one (100, 100) labelled
-// pair per state, U from MU_PROBE_U, with recomputation when MU_PROBE_RECOMPUTE=1. Run:
-//   MU_PROBE_U=15 MU_PROBE_RECOMPUTE=1 metaunsup_tests --gtest_also_run_disabled_tests \
-//     --gtest_filter='*DISABLED_PeakRssProbe'
-TEST(MetaTrainRecompute, DISABLED_PeakRssProbe) {
-  const char* u = std::getenv("MU_PROBE_U");
-  const char* rc = std::getenv("MU_PROBE_RECOMPUTE");
-  const int64_t U = u ? std::atoll(u) : 4;
-  const bool recompute = rc && std::string(rc) == "1";
-  const char* hid = std::getenv("MU_PROBE_HIDDEN");
-  const char* bs = std::getenv("MU_PROBE_B");
-  const std::string hidden = hid ? hid : "128x4";
-  const int64_t B = bs ? std::atoll(bs) : 128;
-  mu::UnrollBatches ub;
-  ub.classes = 10;
-  at::Generator g = mu::make_generator(1);
-  at::Tensor y = at::arange(100, at::kLong).remainder(10);
-  for (int64_t t = 0; t < U; ++t) {
-    ub.unlabelled.push_back(at::rand({B, 196}, g));
-    ub.evals.push_back({{mu::LabelledBatch{at::rand({100, 196}, g), y}, mu::LabelledBatch{at::rand({100, 196}, g), y}}});
-  }
-  rusage before{};
-  getrusage(RUSAGE_SELF, &before);
-  mu::Theta th = mu::init_theta(0);
-  mu::Phi phi = mu::init_phi(mu::make_arch(196, hidden), 0);
-  mu::UnrollResult r = recompute ? mu::unroll_grad_recompute(th, phi, ub) : mu::unroll_grad(th, phi, ub);
-  EXPECT_TRUE(r.finite);
-  rusage after{};
-  getrusage(RUSAGE_SELF, &after);
-  std::printf("PEAK_RSS_MB 196-%s-32 B=%lld U=%lld recompute=%d before=%.0f peak=%.0f\n", hidden.c_str(),
-              (long long)B, (long long)U, int(recompute), before.ru_maxrss / 1024.0, after.ru_maxrss / 1024.0);
 }
