@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "metatrain/config.h"
+#include "metatrain/export.h"
 #include "metatrain/trainer.h"
 #include "helpers.h"
 
@@ -333,4 +334,29 @@ TEST(MetaTrainCli, TinyConfigEndToEndWithResume) {
             0);
   fs::remove_all(d);
   fs::remove(d + ".log");
+}
+
+TEST(MetaTrainExport, RuleFileCarriesThetaAndProvenance) {
+  mu::MetaConfig c = small_config();
+  c.steps = 3;
+  std::string d = fresh_dir("export");
+  mu::TrainResult r = mu::meta_train(c, opts(d));
+  const std::string out = d + "/rule.pt";
+  mu::export_rule(d, out, "0123abc");
+  std::map<std::string, std::string> meta;
+  mu::Theta th = mu::load_theta(out, &meta);
+  EXPECT_TRUE(same(th, r.theta));
+  EXPECT_DOUBLE_EQ(th.options.eta, c.eta);
+  EXPECT_EQ(meta["meta_step"], "3");
+  EXPECT_EQ(meta["config"], "test");
+  EXPECT_EQ(meta["git_commit"], "0123abc");
+  EXPECT_NE(meta["data"].find("moons"), std::string::npos);
+  EXPECT_NE(meta["validation"].find("step 3"), std::string::npos) << meta["validation"];
+  EXPECT_EQ(mu::MetaConfig::from_json(nlohmann::json::parse(meta["config_json"])).to_json(), c.to_json());
+  // A folder without a checkpoint, or with a foreign file in its place, is refused.
+  EXPECT_THROW(mu::export_rule(d + "/missing", out, ""), mu::Error);
+  fs::create_directories(d + "/foreign");
+  fs::copy_file(out, d + "/foreign/checkpoint.pt");
+  EXPECT_THROW(mu::export_rule(d + "/foreign", d + "/x.pt", ""), mu::Error);
+  fs::remove_all(d);
 }

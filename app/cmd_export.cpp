@@ -1,0 +1,32 @@
+// metaunsup export --run DIR --out FILE: a meta-training run's theta as a rule file with provenance.
+#include <cstdio>
+#include <iostream>
+
+#include "cli.h"
+#include "metatrain/export.h"
+
+namespace {
+// The source tree's commit when run inside a git checkout (the shipped rule records it), else "".
+std::string current_commit() {
+  FILE* p = popen("git rev-parse HEAD 2>/dev/null", "r");
+  if (!p) return "";
+  char buf[64] = {0};
+  std::string s = fgets(buf, sizeof buf, p) ? std::string(buf) : "";
+  pclose(p);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+mu::cli::RegisterCommand reg("export", [](CLI::App& app) {
+  auto run = std::make_shared<std::string>(), out = std::make_shared<std::string>();
+  auto commit = std::make_shared<std::string>();
+  auto* sub = app.add_subcommand("export", "write a meta-training run's theta as a rule file with its provenance");
+  sub->add_option("--run", *run, "meta-train output folder (checkpoint.pt, metrics.csv)")->required();
+  sub->add_option("--out", *out, "rule file to write, e.g. models/rule.pt")->required();
+  sub->add_option("--commit", *commit, "source commit to record (default: git rev-parse HEAD here)");
+  sub->callback([run, out, commit] {
+    mu::export_rule(*run, *out, commit->empty() ? current_commit() : *commit);
+    std::cerr << "[export] wrote " << *out << "\n";
+  });
+});
+}  // namespace

@@ -1,0 +1,94 @@
+#include "metatrain/export.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/archive.h"
+#include "common/error.h"
+#include "metatrain/config.h"
+#include "metatrain/trainer.h"
+
+namespace mu {
+namespace {
+// The last metrics.csv row that carries a validation result, as {column: value}.
+std::map<std::string, std::string> last_validation(const std::string& csv) {
+  std::ifstream in(csv);
+  std::map<std::string, std::string> out;
+  std::string header, line, last;
+  if (!std::getline(in, header)) return out;
+  std::vector<std::string> cols;
+  auto split = [](const std::string& s) {
+    std::vector<std::string> v;
+    std::stringstream ss(s);
+    for (std::string f; std::getline(ss, f, ',');) v.push_back(f);
+    return v;
+  };
+  cols = split(header);
+  while (std::getline(in, line)) {
+    auto f = split(line);
+    for (size_t i = 0; i < cols.size() && i < f.size(); ++i)
+      if (cols[i] == "val_loss" && !f[i].empty()) last = line;
+  }
+  auto f = split(last);
+  for (size_t i = 0; i < cols.size() && i < f.size(); ++i) out[cols[i]] = f[i];
+  return out;
+}
+}  // namespace
+
+Theta exported_rule(const std::string& run_dir, const std::string& commit, std::map<std::string, std::string>* meta) {
+  const std::string ckpt = run_dir + "/checkpoint.pt";
+  Archive a = load_archive(ckpt, checkpoint_format());
+  MetaConfig cfg;
+  try {
+    cfg = MetaConfig::from_json(nlohmann::json::parse(a.meta.at("config")));
+  } catch (const std::exception& e) {
+    throw Error("checkpoint " + ckpt + " has no readable config: " + e.what());
+  }
+  RuleOptions ro;
+  ro.identical_updates = cfg.identical_updates;
+  ro.eta = cfg.eta;
+  Theta th = init_theta(0, ro);
+  MU_CHECK(a.meta.count("variant") && a.meta.at("variant") == variant_name(ro),
+           "checkpoint " + ckpt + ": rule variant does not match its config");
+  std::vector<at::Tensor> vals;
+  for (const auto& n : th.names) {
+    const at::Tensor& t = a.at("theta/" + n);
+    MU_CHECK(t.sizes() == th[n].sizes() && t.scalar_type() == th[n].scalar_type(),
+             "checkpoint " + ckpt + ": tensor theta/" + n + " has the wrong shape or type");
+    MU_CHECK(at::isfinite(t).all().item<bool>(), "checkpoint " + ckpt + ": theta/" + n + " is not finite");
+    vals.push_back(t.clone());
+  }
+  th = th.with(vals);
+  std::map<std::string, std::string>& m = *meta;
+  m["config"] = cfg.name;
+  m["config_json"] = cfg.to_json().dump();
+  m["meta_step"] = a.meta.at("step");
+  std::string datasets;
+  for (const auto& d : cfg.datasets) datasets += (datasets.empty() ? "" : ",") + d;
+  m["data"] = fmt::format("{} at {}x{} (meta-training sets only)", datasets, cfg.resolution, cfg.resolution);
+  if (a.meta.count("wall")) m["wall_s"] = fmt::format("{:.0f}", std::stod(a.meta.at("wall")));
+  if (a.meta.count("counters")) {
+    std::istringstream c(a.meta.at("counters"));
+    int64_t nonfinite = 0, stale = 0, unrolls = 0, tasks = 0;
+    c >> nonfinite >> stale >> unrolls >> tasks;
+    m["unrolls"] = fmt::format("{} ({} non-finite and {} stale dropped)", unrolls, nonfinite, stale);
+  }
+  auto v = last_validation(run_dir + "/metrics.csv");
+  if (v.count("val_loss"))
+    m["validation"] = fmt::format("step {}: meta-objective {} (initial rule {}), accuracy {}", v["step"], v["val_loss"],
+                                  v["val_loss_theta0"], v["val_accuracy"]);
+  m["git_commit"] = commit.empty() ? "unknown" : commit;
+  m["eta"] = fmt::format("{}", cfg.eta);
+  return th;
+}
+
+void export_rule(const std::string& run_dir, const std::string& out, const std::string& commit) {
+  std::map<std::string, std::string> meta;
+  Theta th = exported_rule(run_dir, commit, &meta);
+  save_theta(th, out, meta);
+}
+
+}  // namespace mu

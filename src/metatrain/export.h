@@ -1,0 +1,18 @@
+#pragma once
+// Turns a meta-training run into a shippable rule file (models/rule.pt): theta from the run's
+// checkpoint plus its provenance (config, meta-steps, unrolls, wall time, data sets, the last
+// validation row of metrics.csv, the source commit), readable by `metaunsup info` and by Python as
+// torch.load(path)["meta"].
+#include <map>
+#include <string>
+
+#include "rule/theta.h"
+
+namespace mu {
+
+// Reads RUN/checkpoint.pt (and RUN/metrics.csv when present); throws mu::Error on a missing, corrupt or
+// foreign checkpoint. `commit` is recorded as given (the CLI passes the source tree's git commit).
+Theta exported_rule(const std::string& run_dir, const std::string& commit, std::map<std::string, std::string>* meta);
+void export_rule(const std::string& run_dir, const std::string& out, const std::string& commit);
+
+}  // namespace mu
