@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS  ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: run test setup build bench clean
+.PHONY: run test setup build bench results clean
 setup:
 	@bash scripts/setup.sh
 
@@ -21,6 +21,10 @@ test: build
 
 bench: build
 	$(BUILD)/metaunsup bench
+
+# The README's results table and studies for the shipped rule (1.5-2 hours on 2 cores).
+results: build
+	bash scripts/results.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
