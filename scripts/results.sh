@@ -8,7 +8,7 @@ set -euo pipefail
 BUILD=${1:-build}
 BIN="$BUILD/metaunsup"
 RULE=${RULE:-models/rule.pt}
-STEPS=${STEPS:-300}
+STEPS=${STEPS:-100}
 SEEDS=${SEEDS:-1}
 DRAWS=${DRAWS:-3}
 OUT=${OUT:-runs/results}

@@ -5,7 +5,7 @@ set -euo pipefail
 BUILD=${1:-build}
 BIN="$BUILD/metaunsup"
 RULE=${RULE:-models/rule.pt}
-STEPS=${STEPS:-300}
+STEPS=${STEPS:-100}
 rule_arg=()
 if [ -f "$RULE" ]; then
   rule_arg=(--rule "$RULE")

@@ -378,6 +378,18 @@ TrainResult meta_train(const MetaConfig& cfg_in, const TrainOptions& opt) {
   ro.identical_updates = cfg.identical_updates;
   ro.eta = cfg.eta;
   Theta theta0 = move_theta(init_theta(mix_seed(cfg.seed, 0x7e7a), ro), device);
+  if (!opt.init_rule.empty() && !(opt.resume && fs::exists(ckpt))) {
+    // Warm start (e.g. a longer-horizon stage after a short one). Validation's "initial theta" is then
+    // this rule, so the curves show progress over it.
+    Theta w = load_theta(opt.init_rule);
+    MU_CHECK(variant_name(w.options) == variant_name(ro),
+             "meta-train: --init " + opt.init_rule + " is the " + variant_name(w.options) + " variant, the config asks for " +
+                 variant_name(ro));
+    MU_CHECK(std::abs(w.options.eta - cfg.eta) <= 1e-12 * std::max(1.0, cfg.eta),
+             fmt::format("meta-train: --init {} was trained with eta {}, the config has eta {} (they must match)",
+                         opt.init_rule, w.options.eta, cfg.eta));
+    theta0 = move_theta(w, device);
+  }
   const size_t nslots = opt.deterministic ? size_t(cfg.meta_batch) : size_t(opt.workers);
 
   LearnerState st;

@@ -78,6 +78,7 @@ struct TrainOptions {
   bool deterministic = false;
   std::string device = "cpu";
   int64_t steps = -1;            // overrides the config's steps when > 0
+  std::string init_rule;         // warm start: a fresh run begins from this rule file (eta and variant must match)
   bool handle_signals = true;    // SIGINT/SIGTERM: checkpoint and stop
   std::function<void(const StepRecord&)> on_step;                     // progress
   std::function<void(int64_t step, int64_t slot, UnrollResult&)> tamper;  // fault injection (tests)

@@ -296,7 +296,7 @@ TEST(MetaTrainConfig, SchedulesAndRefusals) {
   j = c.to_json();
   j["no_such_key"] = 1;
   EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
-  for (const char* name : {"tiny", "cpu", "paper"})
+  for (const char* name : {"tiny", "cpu", "cpu-long", "paper"})
     EXPECT_NO_THROW(mu::load_meta_config(std::string(METAUNSUP_SOURCE_DIR) + "/configs/" + name + ".json")) << name;
 }
 
@@ -359,4 +359,28 @@ TEST(MetaTrainExport, RuleFileCarriesThetaAndProvenance) {
   fs::copy_file(out, d + "/foreign/checkpoint.pt");
   EXPECT_THROW(mu::export_rule(d + "/foreign", d + "/x.pt", ""), mu::Error);
   fs::remove_all(d);
+}
+
+TEST(MetaTrainWarmStart, FreshRunBeginsFromTheRuleAndRefusesAnotherEta) {
+  mu::MetaConfig c = small_config();
+  c.steps = 2;
+  std::string d1 = fresh_dir("warm1"), d2 = fresh_dir("warm2"), d3 = fresh_dir("warm3");
+  mu::TrainResult first = mu::meta_train(c, opts(d1));
+  mu::TrainOptions o = opts(d2);
+  o.init_rule = d1 + "/theta.pt";
+  c.steps = 1;
+  mu::TrainResult second = mu::meta_train(c, o);
+  // One step from `first` moves theta by at most lr (Adam) per coordinate; from a fresh init it would not
+  // be near `first` at all.
+  auto a = first.theta.list(), b = second.theta.list();
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, (a[i] - b[i]).abs().max().item<double>());
+  EXPECT_LE(worst, c.lr[0] * 1.0001);
+  EXPECT_GT(worst, 0.0);
+  mu::MetaConfig other = c;
+  other.eta = c.eta * 2;
+  mu::TrainOptions o3 = opts(d3);
+  o3.init_rule = d1 + "/theta.pt";
+  EXPECT_THROW(mu::meta_train(other, o3), mu::Error);
+  for (auto& d : {d1, d2, d3}) fs::remove_all(d);
 }
