@@ -22,7 +22,7 @@ test: build
 bench: build
 	$(BUILD)/metaunsup bench
 
-# The README's results table and studies for the shipped rule (1.5-2 hours on 2 cores).
+# The README's results tables and studies for the shipped rule (about 10 minutes on 2 cores).
 results: build
 	bash scripts/results.sh $(BUILD)
 

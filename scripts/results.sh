@@ -3,7 +3,7 @@
 # (mnist and fashion-mnist at 14x14 and 28x28, the spam text set), then the width, depth and activation
 # studies on mnist 14x14. Writes runs/results/<name>/{results.json,report.md,*.png} and
 # runs/results/summary.md (the tables, one after the other). Sizes: SEEDS x DRAWS runs per method,
-# STEPS rule applications; about 1.5-2 hours on 2 cores at the defaults (two evaluations at a time).
+# STEPS rule applications; about 10 minutes on 2 cores at the defaults (two evaluations at a time).
 set -euo pipefail
 BUILD=${1:-build}
 BIN="$BUILD/metaunsup"
@@ -15,7 +15,7 @@ OUT=${OUT:-runs/results}
 [ -f "$RULE" ] || { echo "results: no rule at $RULE" >&2; exit 2; }
 "$BIN" data fetch mnist fashion-mnist spam
 mkdir -p "$OUT"
-common=(--rule "$RULE" --steps "$STEPS" --seeds "$SEEDS" --draws "$DRAWS" --curve-every 100 --vae-steps 2000)
+common=(--rule "$RULE" --steps "$STEPS" --seeds "$SEEDS" --draws "$DRAWS" --curve-every 25 --vae-steps 2000)
 # One thread per process, two processes at a time (2-core machines; OpenMP teams of 2 under
 # oversubscription are much slower than two single-threaded jobs).
 run() { OMP_NUM_THREADS=1 "$BIN" --threads 1 "$@" > "$OUT/$1-$(echo "$*" | md5sum | cut -c1-6).log" 2>&1; }

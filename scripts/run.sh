@@ -16,7 +16,7 @@ fi
 "$BIN" data fetch mnist fashion-mnist
 for data in mnist fashion-mnist; do
   "$BIN" evaluate "${rule_arg[@]}" --data "$data" --resolution 14 --steps "$STEPS" --seeds 1 --draws 3 \
-    --curve-every 50 --vae-steps 2000 --out "runs/eval-$data"
+    --curve-every 25 --vae-steps 2000 --out "runs/eval-$data"
   echo "== runs/eval-$data/report.md"
   cat "runs/eval-$data/report.md"
 done
