@@ -20,7 +20,7 @@ test: build
 	cd $(BUILD) && ./metaunsup_tests --gtest_brief=1
 
 bench: build
-	$(BUILD)/metaunsup bench
+	$(BUILD)/metaunsup bench --baseline bench/baseline.json
 
 # The README's results tables and studies for the shipped rule (about 10 minutes on 2 cores).
 results: build
