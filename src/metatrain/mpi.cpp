@@ -151,9 +151,10 @@ class MpiWorkers : public RemoteWorkers {
       }
       if (!any) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-    // Drain: each live worker is finishing an unroll and will send its result (a blocking send), so wait
-    // for that result (bounded), then tell it to stop. A worker that does not answer in time is
-    // abandoned; never wait on a dead one.
+    // Drain, in two phases. First each live worker finishes its unroll and sends its result (a blocking
+    // send): wait for it (bounded); a worker that does not answer in time is abandoned. Only then, knowing
+    // who is alive, tell the live ones to stop: with a dead rank they must exit without MPI_Finalize (it
+    // would wait on the dead rank forever), so that choice cannot be made before every result is in.
     const double drain_s = std::min(timeout_, 300.0);
     auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(drain_s);
     for (int w = 0; w < W; ++w) {
@@ -163,11 +164,13 @@ class MpiWorkers : public RemoteWorkers {
         if (MPI_Test(&rreq[w], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
         if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
-      if (!done) {
-        kill(w, "no answer while shutting down");
-        continue;
-      }
-      send(w, alive_ < W ? kCmdAbort : kCmdStop);
+      if (!done) kill(w, "no answer while shutting down");
+    }
+    const int64_t cmd = alive_ < W ? kCmdAbort : kCmdStop;
+    until = std::chrono::steady_clock::now() + std::chrono::duration<double>(drain_s);
+    for (int w = 0; w < W; ++w) {
+      if (dead[w]) continue;
+      send(w, cmd);
       int sent = 0;
       while (!sent && std::chrono::steady_clock::now() < until) {
         if (MPI_Test(&sreq[w], &sent, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
