@@ -17,7 +17,6 @@
 #include "report/plot.h"
 
 namespace mu {
-namespace {
 
 std::vector<std::string> split_csv(const std::string& line) {
   std::vector<std::string> v;
@@ -27,6 +26,8 @@ std::vector<std::string> split_csv(const std::string& line) {
   if (!line.empty() && line.back() == ',') v.emplace_back();
   return v;
 }
+
+namespace {
 
 // Trailing moving average over `w` finite points.
 std::vector<double> smooth(const std::vector<double>& y, size_t w) {

@@ -9,6 +9,7 @@
 #include "common/archive.h"
 #include "common/error.h"
 #include "metatrain/config.h"
+#include "metatrain/curves.h"
 #include "metatrain/trainer.h"
 
 namespace mu {
@@ -19,20 +20,13 @@ std::map<std::string, std::string> last_validation(const std::string& csv) {
   std::map<std::string, std::string> out;
   std::string header, line, last;
   if (!std::getline(in, header)) return out;
-  std::vector<std::string> cols;
-  auto split = [](const std::string& s) {
-    std::vector<std::string> v;
-    std::stringstream ss(s);
-    for (std::string f; std::getline(ss, f, ',');) v.push_back(f);
-    return v;
-  };
-  cols = split(header);
+  const std::vector<std::string> cols = split_csv(header);
   while (std::getline(in, line)) {
-    auto f = split(line);
+    auto f = split_csv(line);
     for (size_t i = 0; i < cols.size() && i < f.size(); ++i)
       if (cols[i] == "val_loss" && !f[i].empty()) last = line;
   }
-  auto f = split(last);
+  auto f = split_csv(last);
   for (size_t i = 0; i < cols.size() && i < f.size(); ++i) out[cols[i]] = f[i];
   return out;
 }
