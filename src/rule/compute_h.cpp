@@ -35,8 +35,7 @@ at::Tensor compute_h(const Theta& th, const LayerView& v) {
   using namespace ops;
   const bool sm = th.options.smooth;
   auto cb = [&](const at::Tensor& x, int64_t dim, const std::string& c, const std::string& b) {
-    return nonlin(bn_lead(conv_along(x, dim, th["computeh." + c + ".w"], th["computeh." + c + ".b"]),
-                          th["computeh." + b + ".beta"]), sm);
+    return conv_bn(x, dim, th["computeh." + c + ".w"], th["computeh." + b + ".beta"], sm);
   };
   at::Tensor f = compute_h_features(th, v);                               // (B, N, 45)
   at::Tensor a1 = cb(f, 0, "conv_a", "bn_a");                             // ConvBatch 45 -> 64

@@ -13,7 +13,7 @@ at::Tensor top_d(const Theta& th, const at::Tensor& xL, Trace* trace) {
            "the rule's TopD needs an output layer of " + std::to_string(th["topd.uconv2.w"].size(1)) +
                " units, the base model has " + std::to_string(NL));
   auto convbn = [&](const at::Tensor& x, int64_t dim, const std::string& c, const std::string& b) {
-    return nonlin(bn_lead(conv_along(x, dim, th[c + ".w"], th[c + ".b"]), th[b + ".beta"]), sm);
+    return ops::conv_bn(x, dim, th[c + ".w"], th[b + ".beta"], sm);
   };
   at::Tensor t = xL.unsqueeze(2);                          // t0 (B, NL, 1)
   t = convbn(t, 0, "topd.conv1", "topd.bn1");              // t1 (B, NL, 64), conv along examples, K=5

@@ -13,18 +13,23 @@ const char* const kPlaneNames[12] = {"0_order",        "1_order",        "decorr
 
 HReadout read_h(const Theta& th, const at::Tensor& h) {
   const int64_t B = h.size(0), N = h.size(1);
-  std::vector<at::Tensor> ws = {th["readout.delta.w"], th["readout.bias.w"]}, bs = {th["readout.delta.b"], th["readout.bias.b"]};
+  HReadout o;
+  at::Tensor r = ops::linear(h, at::cat({th["readout.delta.w"], th["readout.bias.w"]}, 1),
+                             at::cat({th["readout.delta.b"], th["readout.bias.b"]}, 0));  // (B, N, 33)
+  o.delta = r.narrow(2, 0, 32);
+  o.bias = r.select(2, 32);
+  // LowRR projections computed transposed, W^T h^T, so each block comes out as a contiguous (4B, N)
+  // matrix with no layout copy; LowRR only sums over the (b, c) pairs, so their order is free.
+  std::vector<at::Tensor> ws, bs;
   for (const auto& n : lowrr_names()) ws.push_back(th["lowrr." + n + ".w"]), bs.push_back(th["lowrr." + n + ".b"]);
   const bool sep = !th.options.identical_updates;
   if (sep)
     for (const auto& n : lowrr_names()) ws.push_back(th["v.lowrr." + n + ".w"]), bs.push_back(th["v.lowrr." + n + ".b"]);
-  at::Tensor r = ops::linear(h, at::cat(ws, 1), at::cat(bs, 0));  // (B, N, 93 [+60])
-  HReadout o;
-  o.delta = r.narrow(2, 0, 32);
-  o.bias = r.select(2, 32);
-  at::Tensor low = r.narrow(2, 33, r.size(2) - 33).permute({1, 0, 2}).contiguous();  // (N, B, 60[+60])
-  o.lowrr = low.narrow(2, 0, 60);
-  if (sep) o.v_lowrr = low.narrow(2, 60, 60);
+  const int64_t nb = static_cast<int64_t>(ws.size());
+  at::Tensor low = at::addmm(at::cat(bs, 0).unsqueeze(1), at::cat(ws, 1).t(), h.reshape({B * N, -1}).t());
+  low = low.view({nb, 4 * B, N});  // (15[+15], 4B, N): block, (channel, example), unit
+  o.lowrr = low.narrow(0, 0, 15);
+  if (sep) o.v_lowrr = low.narrow(0, 15, 15);
   return o;
 }
 
@@ -33,10 +38,8 @@ int64_t block(const std::string& name) {
   const auto& n = lowrr_names();
   return std::find(n.begin(), n.end(), name) - n.begin();
 }
-// R (N, B, 60) -> the named projection flattened to (N, 4B), index (b, c).
-at::Tensor proj(const at::Tensor& R, const std::string& name) {
-  return R.narrow(2, 4 * block(name), 4).reshape({R.size(0), -1});
-}
+// R (15, 4B, N) -> the named projection as (N, 4B): a transposed view, which BLAS takes as is.
+at::Tensor proj(const at::Tensor& R, const std::string& name) { return R[block(name)].t(); }
 // LowRR(h_top, h_bot)[m, n] = (1/4B) sum_{b,c} R_bot[b,m,c] R_top[b,n,c]  -> (N_bot, N_top)
 at::Tensor lowrr(const at::Tensor& R_bot, const std::string& bot, const at::Tensor& R_top, const std::string& top) {
   at::Tensor a = proj(R_bot, bot), b = proj(R_top, top);

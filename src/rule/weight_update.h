@@ -8,13 +8,14 @@
 
 namespace mu {
 
-// The fused readout of one h (B, N, 64): delta readout (32) | bias readout (1) | 15 LowRR blocks of 4
-// [| 15 more for the separate V update]. One (B*N, 64) x (64, 93) matmul instead of 17 skinny ones.
+// The fused readouts of one h (B, N, 64): delta readout (32) | bias readout (1) in one (B*N, 64) x (64, 33)
+// matmul, and the 15 LowRR blocks of 4 [| 15 more for the separate V update] in one transposed
+// (60, 64) x (64, B*N) matmul, instead of 17 skinny ones.
 struct HReadout {
   at::Tensor delta;  // (B, N, 32)  h Theta_eW + theta_eB
   at::Tensor bias;   // (B, N)      h theta_bw + theta_bb
-  at::Tensor lowrr;  // (N, B, 60)  LowRR projections, unit-major so each block flattens to (N, 4B)
-  at::Tensor v_lowrr;  // (N, B, 60) or undefined: V's own projections (identical_updates off)
+  at::Tensor lowrr;  // (15, 4B, N)  LowRR projections, block-major: each block a contiguous (4B, N)
+  at::Tensor v_lowrr;  // (15, 4B, N) or undefined: V's own projections (identical_updates off)
 };
 HReadout read_h(const Theta& theta, const at::Tensor& h);
 
@@ -22,8 +23,8 @@ extern const char* const kPlaneNames[12];  // merge order: alphabetical code key
 
 struct PlaneInputs {
   at::Tensor W;                 // the matrix the update is computed from (W^l, or V^l for the paper's V)
-  at::Tensor R_top;             // (q, B, 60): LowRR projections of h^l
-  at::Tensor R_bot;             // (p, B, 60): LowRR projections of h^{l-1}
+  at::Tensor R_top;             // (15, 4B, q): LowRR projections of h^l
+  at::Tensor R_bot;             // (15, 4B, p): LowRR projections of h^{l-1}
   at::Tensor Xt_top, Xt_bot;    // standardised activations (B, q), (B, p)
 };
 // The 12 planes, each (p, q), in merge order.

@@ -159,6 +159,18 @@ TEST(Ops, ConvAlongHandlesWideKernelsShortAxesAndGradients) {
   }
 }
 
+TEST(Ops, ConvBnLeavesOutABiasTheBatchNormCancels) {
+  at::Generator g = make_generator(2);
+  auto o = at::TensorOptions().dtype(at::kDouble);
+  at::Tensor x = at::randn({6, 5, 3}, g, o), k = at::randn({3, 3, 4}, g, o);
+  at::Tensor b = at::randn({4}, g, o) * 10, beta = at::randn({4}, g, o);
+  for (int64_t dim : {0, 1})
+    for (bool smooth : {false, true}) {
+      at::Tensor want = ops::nonlin(ops::bn_lead(ops::conv_along_im2col(x, dim, k, b), beta), smooth);
+      EXPECT_LT(max_abs(ops::conv_bn(x, dim, k, beta, smooth) - want), 1e-12) << dim << smooth;
+    }
+}
+
 TEST(Ops, ThetaBatchNormUsesBothLeadingAxes) {
   at::Generator g = make_generator(0);
   at::Tensor x = at::randn({6, 5, 3}, g, at::TensorOptions().dtype(at::kDouble)) * 3 + 2;
