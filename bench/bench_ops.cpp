@@ -53,3 +53,28 @@ BENCHMARK(BM_Conv)
 BENCHMARK(BM_ConvForward)
     ->ArgsProduct({{kShifted, kIm2col, kConv1d}, {0, 1}, {32, 128}, {128}})
     ->Unit(benchmark::kMillisecond);
+
+// Lever for the theta BN + ReLU (ComputeH's second cost after the matmuls): ATen's batch_norm on the
+// (rows, C) view vs var_mean + one fused scale-shift (addcmul) + in-place ReLU. Forward, InferenceMode.
+namespace {
+void BM_BnRelu(benchmark::State& st) {
+  const int form = st.range(0), R = st.range(1);
+  c10::InferenceMode guard;
+  at::Generator g = mu::make_generator(0);
+  at::Tensor x = at::randn({R, 64}, g) * 3 + 1, beta = at::randn({64}, g);
+  for (auto _ : st) {
+    at::Tensor y;
+    if (form == 0) {
+      y = at::relu(at::batch_norm(x, {}, beta, {}, {}, true, 0.0, 1e-3, false));
+    } else {
+      auto vm = at::var_mean(x, {0}, /*unbiased=*/false);
+      at::Tensor rstd = at::rsqrt(std::get<0>(vm) + 1e-3);
+      y = at::addcmul(beta - std::get<1>(vm) * rstd, x, rstd).relu_();
+    }
+    benchmark::DoNotOptimize(y);
+  }
+  st.SetBytesProcessed(int64_t(st.iterations()) * R * 64 * 4);
+  st.SetLabel(form == 0 ? "aten batch_norm + relu" : "var_mean + addcmul + relu_");
+}
+}  // namespace
+BENCHMARK(BM_BnRelu)->ArgsProduct({{0, 1}, {4096, 16384}})->Unit(benchmark::kMicrosecond);

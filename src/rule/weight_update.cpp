@@ -16,8 +16,9 @@ HReadout read_h(const Theta& th, const at::Tensor& h) {
   HReadout o;
   at::Tensor r = ops::linear(h, at::cat({th["readout.delta.w"], th["readout.bias.w"]}, 1),
                              at::cat({th["readout.delta.b"], th["readout.bias.b"]}, 0));  // (B, N, 33)
-  o.delta = r.narrow(2, 0, 32);
-  o.bias = r.select(2, 32);
+  std::vector<at::Tensor> parts = r.split_with_sizes({32, 1}, 2);  // one cat in the backward, no zero-fills
+  o.delta = parts[0];
+  o.bias = parts[1].squeeze(2);
   // LowRR projections computed transposed, W^T h^T, so each block comes out as a contiguous (4B, N)
   // matrix with no layout copy; LowRR only sums over the (b, c) pairs, so their order is free.
   std::vector<at::Tensor> ws, bs;
@@ -27,9 +28,9 @@ HReadout read_h(const Theta& th, const at::Tensor& h) {
     for (const auto& n : lowrr_names()) ws.push_back(th["v.lowrr." + n + ".w"]), bs.push_back(th["v.lowrr." + n + ".b"]);
   const int64_t nb = static_cast<int64_t>(ws.size());
   at::Tensor low = at::addmm(at::cat(bs, 0).unsqueeze(1), at::cat(ws, 1).t(), h.reshape({B * N, -1}).t());
-  low = low.view({nb, 4 * B, N});  // (15[+15], 4B, N): block, (channel, example), unit
-  o.lowrr = low.narrow(0, 0, 15);
-  if (sep) o.v_lowrr = low.narrow(0, 15, 15);
+  std::vector<at::Tensor> blocks = low.view({nb, 4 * B, N}).unbind(0);  // each (4B, N): (channel, example), unit
+  o.lowrr.assign(blocks.begin(), blocks.begin() + 15);
+  if (sep) o.v_lowrr.assign(blocks.begin() + 15, blocks.end());
   return o;
 }
 
@@ -38,16 +39,17 @@ int64_t block(const std::string& name) {
   const auto& n = lowrr_names();
   return std::find(n.begin(), n.end(), name) - n.begin();
 }
-// R (15, 4B, N) -> the named projection as (N, 4B): a transposed view, which BLAS takes as is.
-at::Tensor proj(const at::Tensor& R, const std::string& name) { return R[block(name)].t(); }
+// R: 15 x (4B, N) -> the named projection as (N, 4B): a transposed view, which BLAS takes as is.
+at::Tensor proj(const std::vector<at::Tensor>& R, const std::string& name) { return R[block(name)].t(); }
 // LowRR(h_top, h_bot)[m, n] = (1/4B) sum_{b,c} R_bot[b,m,c] R_top[b,n,c]  -> (N_bot, N_top)
-at::Tensor lowrr(const at::Tensor& R_bot, const std::string& bot, const at::Tensor& R_top, const std::string& top) {
+at::Tensor lowrr(const std::vector<at::Tensor>& R_bot, const std::string& bot, const std::vector<at::Tensor>& R_top,
+                 const std::string& top) {
   at::Tensor a = proj(R_bot, bot), b = proj(R_top, top);
   return at::mm(a, b.t()) / static_cast<double>(a.size(1));
 }
 at::Tensor offdiag(const at::Tensor& M) { return M * (1 - at::eye(M.size(0), M.options())); }
 // U = offdiag((S + S^T)/sqrt 2)/sqrt(n) for S = LowRR(h, h) with the pair's own two projections.
-at::Tensor symm(const at::Tensor& R, const std::string& pair) {
+at::Tensor symm(const std::vector<at::Tensor>& R, const std::string& pair) {
   at::Tensor S = lowrr(R, pair + ".bottom", R, pair + ".top");
   return offdiag((S + S.t()) / std::sqrt(2.0)) / std::sqrt(static_cast<double>(S.size(0)));
 }
@@ -68,8 +70,8 @@ std::vector<at::Tensor> weight_planes(const PlaneInputs& in) {
   const at::Tensor What = normalised_columns(in.W);  // (p, q), unit-RMS columns
   const int64_t B = in.Xt_top.size(0), q = What.size(1);
   const at::Tensor sgn = at::sign(What), G = at::sqrt(1 + What * What) - 1;
-  const at::Tensor& Rt = in.R_top;
-  const at::Tensor& Rb = in.R_bot;
+  const std::vector<at::Tensor>& Rt = in.R_top;
+  const std::vector<at::Tensor>& Rb = in.R_bot;
   at::Tensor Q = at::mm(What, at::mm(in.Xt_top.t(), in.Xt_top) / (B * std::sqrt(double(q))));
   at::Tensor U_psd = [&] { at::Tensor r = proj(Rt, "lin_upper_psd"); return at::mm(r, r.t()) / double(r.size(1)); }();
   return {

@@ -14,8 +14,10 @@ namespace mu {
 struct HReadout {
   at::Tensor delta;  // (B, N, 32)  h Theta_eW + theta_eB
   at::Tensor bias;   // (B, N)      h theta_bw + theta_bb
-  at::Tensor lowrr;  // (15, 4B, N)  LowRR projections, block-major: each block a contiguous (4B, N)
-  at::Tensor v_lowrr;  // (15, 4B, N) or undefined: V's own projections (identical_updates off)
+  // LowRR projections: 15 blocks, each a contiguous (4B, N) (unbound once, so autograd stacks their
+  // gradients in one pass instead of zero-filling and adding a (15, 4B, N) tensor per block).
+  std::vector<at::Tensor> lowrr;
+  std::vector<at::Tensor> v_lowrr;  // 15 x (4B, N) or empty: V's own projections (identical_updates off)
 };
 HReadout read_h(const Theta& theta, const at::Tensor& h);
 
@@ -23,8 +25,8 @@ extern const char* const kPlaneNames[12];  // merge order: alphabetical code key
 
 struct PlaneInputs {
   at::Tensor W;                 // the matrix the update is computed from (W^l, or V^l for the paper's V)
-  at::Tensor R_top;             // (15, 4B, q): LowRR projections of h^l
-  at::Tensor R_bot;             // (15, 4B, p): LowRR projections of h^{l-1}
+  std::vector<at::Tensor> R_top;  // 15 x (4B, q): LowRR projections of h^l
+  std::vector<at::Tensor> R_bot;  // 15 x (4B, p): LowRR projections of h^{l-1}
   at::Tensor Xt_top, Xt_bot;    // standardised activations (B, q), (B, p)
 };
 // The 12 planes, each (p, q), in merge order.
