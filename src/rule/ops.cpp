@@ -128,7 +128,9 @@ at::Tensor bn_lead(const at::Tensor& t, const at::Tensor& beta, double eps) {
 }
 
 at::Tensor conv_bn(const at::Tensor& x, int64_t dim, const at::Tensor& ker, const at::Tensor& beta, bool smooth) {
-  return nonlin(bn_lead(conv_along(x, dim, ker, at::Tensor()), beta), smooth);
+  at::Tensor y = bn_lead(conv_along(x, dim, ker, at::Tensor()), beta);
+  if (!smooth && !y.requires_grad()) return y.relu_();  // fresh tensor, nothing else holds it (inner step)
+  return nonlin(y, smooth);
 }
 
 at::Tensor nonlin(const at::Tensor& t, bool smooth) { return smooth ? at::softplus(t) : at::relu(t); }
