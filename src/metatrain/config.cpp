@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 
+#include "base/activation.h"
 #include "common/error.h"
 #include "data/catalog.h"
 
@@ -22,7 +23,8 @@ namespace fs = std::filesystem;
   X(lr) X(lr_breaks) X(beta1) X(beta2) X(adam_eps) X(clip) X(meta_batch) X(max_staleness) X(recompute)      \
   X(checkpoint_every) X(validate_every) X(val_tasks) X(val_steps) X(dataset_weights) X(ways) X(p_special)      \
   X(special_ways) X(p_geometric) X(max_rotation_deg) X(max_shift_px) X(p_task_dropout) X(p_example_dropout)  \
-  X(max_dropout) X(p_class_permutation) X(n_fixed_permutations) X(p_x_shift) X(max_x_shift) X(per_layer_widths)
+  X(max_dropout) X(p_class_permutation) X(n_fixed_permutations) X(p_x_shift) X(max_x_shift) X(per_layer_widths)    \
+  X(activations)
 
 nlohmann::json MetaConfig::to_json() const {
   nlohmann::json j;
@@ -79,6 +81,8 @@ void MetaConfig::validate() const {
   if (shots < 1 || evals < 1) bad("shots and evals must be >= 1");
   if (depth_min < 1 || depth_max < depth_min) bad("need 1 <= depth_min <= depth_max");
   if (width_min < 1 || width_max < width_min) bad("need 1 <= width_min <= width_max");
+  if (activations.empty()) bad("activations is empty");
+  for (const auto& a : activations) parse_activation(a);  // throws, naming the valid activations
   if (embed != 32) bad("embed must be 32 (the rule's TopD works on a 32-wide embedding)");
   if (!(eta > 0) || !(eta < 1)) bad("eta must be in (0, 1)");
   if (u_start_lo < 1 || u_start_hi < u_start_lo || u_end_lo < 1 || u_end_hi < u_end_lo)

@@ -42,6 +42,9 @@ struct MetaConfig {
   int64_t width_min = 64, width_max = 512;
   int64_t embed = 32;
   bool per_layer_widths = false;  // false: one log-uniform width shared by all hidden layers
+  // Base-model activation per task, uniform over this list (the paper meta-trained on ReLU only; the
+  // activation study shows what that costs on tanh, sigmoid, ELU, softplus and identity networks).
+  std::vector<std::string> activations = {"relu"};
 
   // Rule.
   double eta = 1e-3;

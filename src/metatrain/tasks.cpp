@@ -74,6 +74,9 @@ Task sample_task(const MetaConfig& cfg, const TaskData& data, uint64_t index, in
   at::Generator g = make_generator(mix_seed(t.task.seed, 0x7255ULL));
   double z = std::abs(at::randn({1}, g, at::kDouble).item<double>()) * cfg.trunc_std(step);
   t.truncations = std::clamp<int64_t>(1 + int64_t(std::floor(z)), 1, cfg.trunc_max);
+  // Its own stream, so a one-activation config draws exactly the tasks it drew before the option existed.
+  const uint64_t n = cfg.activations.size();
+  t.activation = parse_activation(cfg.activations[n > 1 ? mix_seed(t.task.seed, 0xAC71ULL) % n : 0]);
   return t;
 }
 
@@ -88,6 +91,7 @@ Phi phi_to(const Phi& p, at::Device device) {
 Phi task_phi(const Task& task, at::Device device) {
   Arch arch;
   arch.widths = task.task.widths;
+  arch.activation = task.activation;
   Phi phi = init_phi(arch, task.task.phi_seed, at::kFloat, /*shuffle_input=*/false);
   phi.perm = task.task.input_perm.clone();
   return phi_to(phi, device);

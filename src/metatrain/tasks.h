@@ -30,6 +30,7 @@ TaskData load_task_data(const MetaConfig& cfg, at::Device device = at::kCPU);
 struct Task {
   data::Task task;  // sampler.sample(index)
   int64_t truncations = 1;
+  Activation activation = Activation::relu;  // the base model's, drawn from cfg.activations
 };
 // The sampler's task `index`; `step` sets the truncation distribution (curriculum).
 Task sample_task(const MetaConfig& cfg, const TaskData& data, uint64_t index, int64_t step);

@@ -250,7 +250,8 @@ LearnerState load_checkpoint(const std::string& path, const MetaConfig& cfg, con
   }
   LearnerState s;
   try {
-    nlohmann::json saved = nlohmann::json::parse(a.meta.at("config"));
+    // Through MetaConfig, so keys added since the checkpoint was written compare at their defaults.
+    nlohmann::json saved = MetaConfig::from_json(nlohmann::json::parse(a.meta.at("config"))).to_json();
     nlohmann::json now = cfg.to_json();
     for (const char* k : {"steps", "checkpoint_every", "validate_every", "name"}) saved.erase(k), now.erase(k);
     if (saved != now) {

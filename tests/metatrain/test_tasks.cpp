@@ -1,12 +1,14 @@
 // Meta-training draws its tasks from data::TaskSampler: config mapping, augmentation targets reaching the
 // MetaObjective as LabelledBatch::extra, the sampler's input permutation as phi.perm, reproducible and
 // fixed batches; the augmentation config keys; curves.png.
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "common/error.h"
 #include "data/idx.h"
@@ -100,6 +102,34 @@ TEST(MetaTrainTasks, ConfigMapsOntoTheSampler) {
   EXPECT_EQ(s.seed, c.seed);
   c.ways = {10, 13, 30};  // an explicit list wins over the range
   EXPECT_EQ(mu::sampler_config(c).ways, c.ways);
+}
+
+TEST(MetaTrainTasks, ActivationsAreDrawnPerTaskAndDefaultToRelu) {
+  ImageSource src;
+  mu::MetaConfig c = image_config(src.spec);
+  mu::TaskData data = mu::load_task_data(c);
+  mu::MetaConfig mixed = c;
+  mixed.activations = {"tanh", "relu"};
+  mixed.validate();
+  std::set<std::string> seen;
+  for (uint64_t i = 0; i < 16; ++i) {
+    mu::Task plain = mu::sample_task(c, data, i, 0), t = mu::sample_task(mixed, data, i, 0);
+    EXPECT_EQ(plain.activation, mu::Activation::relu);
+    EXPECT_EQ(t.truncations, plain.truncations);  // the activation draw leaves every other draw alone
+    EXPECT_EQ(t.task.phi_seed, plain.task.phi_seed);
+    EXPECT_EQ(mu::task_phi(t, at::kCPU).activation, t.activation);
+    EXPECT_EQ(mu::sample_task(mixed, data, i, 0).activation, t.activation);  // a function of the task
+    seen.insert(mu::to_string(t.activation));
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"tanh", "relu"}));
+  mixed.activations = {"relu", "nope"};
+  EXPECT_THROW(mixed.validate(), mu::Error);
+  mixed.activations = {};
+  EXPECT_THROW(mixed.validate(), mu::Error);
+  // Configs written before the key existed read back with the default.
+  nlohmann::json j = c.to_json();
+  j.erase("activations");
+  EXPECT_EQ(mu::MetaConfig::from_json(j).activations, std::vector<std::string>{"relu"});
 }
 
 TEST(MetaTrainTasks, AugmentedUnrollCarriesTargetsAndTheSamplersPermutation) {
