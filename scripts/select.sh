@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Choose the evaluation horizon on meta-training-side data only (never mnist / fashion-mnist / spam):
-# the rule's few-shot curve on glyphs:digits (glyph digits, a subset meta-training tasks can draw) and
-# stamps:heldout (stamp classes meta-training never draws), on the evaluation-sized base model, against
-# random init. Writes OUT/{glyphs-digits,stamps-heldout}/ and prints the mean curve of both.
-# Usage: scripts/select.sh [BUILD]   env: RULE (models/rule.pt) OUT (runs/select) STEPS (300) SEEDS (2) DRAWS (2)
+# Choose between candidate rules (and the evaluation horizon) on meta-training-side data only (never mnist /
+# fashion-mnist / spam): the rule's few-shot curve on glyphs:digits (glyph digits, a subset meta-training tasks
+# can draw) and stamps:heldout (stamp classes meta-training never draws), on the evaluation-sized base model,
+# for each activation in ACTS, against random init (the same networks before any rule step).
+# Writes OUT/ACT/{glyphs-digits,stamps-heldout}/ and prints, per activation, learned and random accuracy on the
+# whole test split after STEPS rule steps, then the mean curve of both sets (the paper metric: 10 test
+# examples per class, so noisy; step 0 is random init).
+# Usage: scripts/select.sh [BUILD]
+#   env: RULE (models/rule.pt) OUT (runs/select) STEPS (300) SEEDS (2) DRAWS (2) ACTS ("relu") EVERY (25)
 set -euo pipefail
 BUILD=${1:-build}
 BIN="$BUILD/metaunsup"
@@ -12,17 +16,39 @@ OUT=${OUT:-runs/select}
 STEPS=${STEPS:-300}
 SEEDS=${SEEDS:-2}
 DRAWS=${DRAWS:-2}
-mkdir -p "$OUT"
-common=(--rule "$RULE" --resolution 14 --steps "$STEPS" --seeds "$SEEDS" --draws "$DRAWS" --curve-every 25 --baselines random)
-run() { OMP_NUM_THREADS=1 "$BIN" --threads 1 evaluate "${common[@]}" --data "$1" --out "$OUT/$2" > "$OUT/$2.log" 2>&1; }
-run glyphs:digits glyphs-digits &
-run stamps:heldout stamps-heldout &
-wait
-python3 - "$OUT" <<'PY' 2>/dev/null || echo "select: see $OUT/*/results.json (python3 not found for the summary)"
+ACTS=${ACTS:-relu}
+EVERY=${EVERY:-25}
+common=(--rule "$RULE" --resolution 14 --steps "$STEPS" --seeds "$SEEDS" --draws "$DRAWS" --curve-every "$EVERY"
+        --baselines random)
+run() { mkdir -p "$OUT/$1"
+        OMP_NUM_THREADS=1 "$BIN" --threads 1 evaluate "${common[@]}" --activation "$1" --data "$2" --out "$OUT/$1/$3" \
+          > "$OUT/$1/$3.log" 2>&1; }
+for act in $ACTS; do
+  run "$act" glyphs:digits glyphs-digits &
+  run "$act" stamps:heldout stamps-heldout &
+  wait
+done
+python3 - "$OUT" $ACTS <<'PY' 2>/dev/null || echo "select: see $OUT/*/*/results.json (python3 not found for the summary)"
 import json, sys
-out = sys.argv[1]
-curves = [json.load(open(f"{out}/{d}/results.json"))["curve"] for d in ("glyphs-digits", "stamps-heldout")]
-print("step  glyphs:digits  stamps:heldout  mean")
-for a, b in zip(*curves):
-    print(f"{a['step']:4d}  {a['accuracy_mean']:.3f}          {b['accuracy_mean']:.3f}           {(a['accuracy_mean'] + b['accuracy_mean']) / 2:.3f}")
+out, acts, sets = sys.argv[1], sys.argv[2:], ("glyphs-digits", "stamps-heldout")
+res = {a: [json.load(open(f"{out}/{a}/{d}/results.json")) for d in sets] for a in acts}
+def pc1(a, d):  # share of the top-layer features' variance in their first principal component (1 = collapsed)
+    rows = open(f"{out}/{a}/{d}/pca_variance.csv").read().split()[1:]
+    return [float(x) for x in rows[0].split(",")[1:3]]
+print("whole test split after the last step: learned / random (mean +- std); pc1: first principal component's")
+print("share of the top features' variance, learned (random), mean of both sets: near 1 means the features collapsed")
+print(f"{'activation':11s} {'glyphs:digits':>23s} {'stamps:heldout':>23s}  learned-random  pc1")
+for a in acts:
+    cells, gap = [], 0.0
+    for r in res[a]:
+        l, q = r["methods"]["learned"], r["methods"]["random"]
+        cells.append(f"{l['accuracy_mean']:.3f}+-{l['accuracy_std']:.3f}/{q['accuracy_mean']:.3f}")
+        gap += (l["accuracy_mean"] - q["accuracy_mean"]) / len(sets)
+    p = [pc1(a, d) for d in sets]
+    print(f"{a:11s} {cells[0]:>23s} {cells[1]:>23s}  {gap:+.3f}          "
+          f"{(p[0][1] + p[1][1]) / 2:.2f} ({(p[0][0] + p[1][0]) / 2:.2f})")
+print("curves (paper metric, mean of both sets; step 0 = random init)")
+for a in acts:
+    c = [r["curve"] for r in res[a]]
+    print(f"{a:11s} " + "  ".join(f"{x['step']}:{(x['accuracy_mean'] + y['accuracy_mean']) / 2:.3f}" for x, y in zip(*c)))
 PY
