@@ -296,8 +296,16 @@ TEST(MetaTrainConfig, SchedulesAndRefusals) {
   j = c.to_json();
   j["no_such_key"] = 1;
   EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
+  // Every shipped config loads (and the ones the README names are there).
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(METAUNSUP_SOURCE_DIR) + "/configs")) {
+    if (e.path().extension() != ".json") continue;
+    EXPECT_NO_THROW(mu::load_meta_config(e.path().string())) << e.path();
+    ++n;
+  }
+  EXPECT_GE(n, 4);
   for (const char* name : {"tiny", "cpu", "cpu-long", "paper"})
-    EXPECT_NO_THROW(mu::load_meta_config(std::string(METAUNSUP_SOURCE_DIR) + "/configs/" + name + ".json")) << name;
+    EXPECT_TRUE(std::filesystem::exists(std::string(METAUNSUP_SOURCE_DIR) + "/configs/" + name + ".json")) << name;
 }
 
 TEST(MetaTrainAdam, MatchesTheClosedFormFirstStepAndClips) {
