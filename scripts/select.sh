@@ -28,7 +28,7 @@ for act in $ACTS; do
   run "$act" stamps:heldout stamps-heldout &
   wait
 done
-python3 - "$OUT" $ACTS <<'PY' 2>/dev/null || echo "select: see $OUT/*/*/results.json (python3 not found for the summary)"
+python3 - "$OUT" $ACTS <<'PY' 2>/dev/null || echo "select: no summary (python3 missing or an evaluation failed): see $OUT/*/*.log" >&2
 import json, sys
 out, acts, sets = sys.argv[1], sys.argv[2:], ("glyphs-digits", "stamps-heldout")
 res = {a: [json.load(open(f"{out}/{a}/{d}/results.json")) for d in sets] for a in acts}
