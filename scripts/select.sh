@@ -4,8 +4,9 @@
 # can draw) and stamps:heldout (stamp classes meta-training never draws), on the evaluation-sized base model,
 # for each activation in ACTS, against random init (the same networks before any rule step).
 # Writes OUT/ACT/{glyphs-digits,stamps-heldout}/ and prints, per activation, learned and random accuracy on the
-# whole test split after STEPS rule steps, then the mean curve of both sets (the paper metric: 10 test
-# examples per class, so noisy; step 0 is random init).
+# whole test split after STEPS rule steps (and raw pixels, the strongest hand-designed baseline on the held-out
+# image sets, as a reference), then the mean curve of both sets (the paper metric: 10 test examples per class,
+# so noisy; step 0 is random init).
 # Usage: scripts/select.sh [BUILD]
 #   env: RULE (models/rule.pt) OUT (runs/select) STEPS (300) SEEDS (2) DRAWS (2) ACTS ("relu") EVERY (25)
 set -euo pipefail
@@ -19,7 +20,7 @@ DRAWS=${DRAWS:-2}
 ACTS=${ACTS:-relu}
 EVERY=${EVERY:-25}
 common=(--rule "$RULE" --resolution 14 --steps "$STEPS" --seeds "$SEEDS" --draws "$DRAWS" --curve-every "$EVERY"
-        --baselines random)
+        --baselines random,raw)
 run() { mkdir -p "$OUT/$1"
         OMP_NUM_THREADS=1 "$BIN" --threads 1 evaluate "${common[@]}" --activation "$1" --data "$2" --out "$OUT/$1/$3" \
           > "$OUT/$1/$3.log" 2>&1; }
@@ -35,17 +36,18 @@ res = {a: [json.load(open(f"{out}/{a}/{d}/results.json")) for d in sets] for a i
 def pc1(a, d):  # share of the top-layer features' variance in their first principal component (1 = collapsed)
     rows = open(f"{out}/{a}/{d}/pca_variance.csv").read().split()[1:]
     return [float(x) for x in rows[0].split(",")[1:3]]
-print("whole test split after the last step: learned / random (mean +- std); pc1: first principal component's")
+print("whole test split after the last step: learned / random / raw (mean +- std); pc1: first principal component's")
 print("share of the top features' variance, learned (random), mean of both sets: near 1 means the features collapsed")
-print(f"{'activation':11s} {'glyphs:digits':>23s} {'stamps:heldout':>23s}  learned-random  pc1")
+print(f"{'activation':11s} {'glyphs:digits':>29s} {'stamps:heldout':>29s}  learned-random  pc1")
 for a in acts:
     cells, gap = [], 0.0
     for r in res[a]:
         l, q = r["methods"]["learned"], r["methods"]["random"]
-        cells.append(f"{l['accuracy_mean']:.3f}+-{l['accuracy_std']:.3f}/{q['accuracy_mean']:.3f}")
+        raw = r["methods"].get("raw", {}).get("accuracy_mean", float("nan"))
+        cells.append(f"{l['accuracy_mean']:.3f}+-{l['accuracy_std']:.3f}/{q['accuracy_mean']:.3f}/{raw:.3f}")
         gap += (l["accuracy_mean"] - q["accuracy_mean"]) / len(sets)
     p = [pc1(a, d) for d in sets]
-    print(f"{a:11s} {cells[0]:>23s} {cells[1]:>23s}  {gap:+.3f}          "
+    print(f"{a:11s} {cells[0]:>29s} {cells[1]:>29s}  {gap:+.3f}          "
           f"{(p[0][1] + p[1][1]) / 2:.2f} ({(p[0][0] + p[1][0]) / 2:.2f})")
 print("curves (paper metric, mean of both sets; step 0 = random init)")
 for a in acts:
