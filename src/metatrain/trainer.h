@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,14 @@ struct RemoteWorkers {
   virtual void stop() = 0;
 };
 
+// What `--init` starts a fresh run from: a rule file (theta only) or a meta-training checkpoint (theta and
+// Adam's moments; its config, step, tasks and counters are not used). Throws mu::Error for a bad file.
+struct WarmStart {
+  Theta theta;
+  std::optional<Adam> adam;
+};
+WarmStart load_warm_start(const std::string& path, const Theta& like);
+
 struct TrainOptions {
   std::string out_dir;
   bool resume = false;
@@ -78,7 +87,8 @@ struct TrainOptions {
   bool deterministic = false;
   std::string device = "cpu";
   int64_t steps = -1;            // overrides the config's steps when > 0
-  std::string init_rule;         // warm start: a fresh run begins from this rule file (eta and variant must match)
+  std::string init_rule;         // warm start: a fresh run begins from this rule file or checkpoint (eta and
+                                 // variant must match; a checkpoint also carries Adam's moments)
   bool handle_signals = true;    // SIGINT/SIGTERM: checkpoint and stop
   std::function<void(const StepRecord&)> on_step;                     // progress
   std::function<void(int64_t step, int64_t slot, UnrollResult&)> tamper;  // fault injection (tests)

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/archive.h"
 #include "common/error.h"
 #include "metatrain/config.h"
 #include "metatrain/export.h"
@@ -389,6 +390,43 @@ TEST(MetaTrainWarmStart, FreshRunBeginsFromTheRuleAndRefusesAnotherEta) {
   other.eta = c.eta * 2;
   mu::TrainOptions o3 = opts(d3);
   o3.init_rule = d1 + "/theta.pt";
+  EXPECT_THROW(mu::meta_train(other, o3), mu::Error);
+  for (auto& d : {d1, d2, d3}) fs::remove_all(d);
+}
+
+TEST(MetaTrainWarmStart, FromACheckpointCarriesAdamsMomentsAndRefusesABadOne) {
+  mu::MetaConfig c = small_config();
+  c.steps = 2;
+  std::string d1 = fresh_dir("warmc1"), d2 = fresh_dir("warmc2"), d3 = fresh_dir("warmc3");
+  mu::TrainResult first = mu::meta_train(c, opts(d1));
+  // The checkpoint gives theta and Adam's state; a rule file gives theta only.
+  mu::WarmStart w = mu::load_warm_start(d1 + "/checkpoint.pt", first.theta);
+  ASSERT_TRUE(w.adam.has_value());
+  EXPECT_TRUE(same(w.theta, first.theta));
+  EXPECT_EQ(w.adam->t, 2);
+  EXPECT_DOUBLE_EQ(w.theta.options.eta, c.eta);
+  EXPECT_GT(w.adam->v[0].abs().sum().item<double>(), 0.0);
+  EXPECT_FALSE(mu::load_warm_start(d1 + "/theta.pt", first.theta).adam.has_value());
+  // One more step from the checkpoint (another config: rate and seed differ) continues Adam at t = 3, so
+  // it differs from the same step begun with fresh moments (which moves each coordinate by about lr).
+  mu::MetaConfig next = c;
+  next.steps = 1, next.lr = {c.lr[0] / 3}, next.seed = c.seed + 1;
+  mu::TrainOptions o2 = opts(d2), o3 = opts(d3);
+  o2.init_rule = d1 + "/checkpoint.pt", o3.init_rule = d1 + "/theta.pt";
+  mu::TrainResult from_ckpt = mu::meta_train(next, o2), from_rule = mu::meta_train(next, o3);
+  EXPECT_EQ(mu::load_archive(d2 + "/checkpoint.pt").meta.at("adam_t"), "3");
+  EXPECT_EQ(mu::load_archive(d3 + "/checkpoint.pt").meta.at("adam_t"), "1");
+  EXPECT_FALSE(same(from_ckpt.theta, from_rule.theta));
+  // A checkpoint holding a non-finite moment, or one for another eta, is refused with a clear error.
+  mu::Archive a = mu::load_archive(d1 + "/checkpoint.pt");
+  for (auto& [name, t] : a.tensors)
+    if (name.rfind("adam.v/", 0) == 0) { t = t.clone(); t.view(-1)[0] = NAN; break; }
+  mu::save_archive(d1 + "/bad.pt", a);
+  EXPECT_THROW(mu::load_warm_start(d1 + "/bad.pt", first.theta), mu::Error);
+  mu::MetaConfig other = next;
+  other.eta = c.eta * 2;
+  o3 = opts(fresh_dir("warmc3"));
+  o3.init_rule = d1 + "/checkpoint.pt";
   EXPECT_THROW(mu::meta_train(other, o3), mu::Error);
   for (auto& d : {d1, d2, d3}) fs::remove_all(d);
 }
