@@ -1,4 +1,5 @@
-// metaunsup export --run DIR --out FILE: a meta-training run's theta as a rule file with provenance.
+// metaunsup export --run DIR --out FILE: a meta-training run's theta as a rule file with provenance;
+// metaunsup average --rules A,B,.. --out FILE: the mean of several rule files.
 #include <cstdio>
 #include <iostream>
 
@@ -27,6 +28,20 @@ mu::cli::RegisterCommand reg("export", [](CLI::App& app) {
   sub->callback([run, out, commit] {
     mu::export_rule(*run, *out, commit->empty() ? current_commit() : *commit);
     std::cerr << "[export] wrote " << *out << "\n";
+  });
+});
+
+mu::cli::RegisterCommand reg_average("average", [](CLI::App& app) {
+  auto rules = std::make_shared<std::vector<std::string>>();
+  auto out = std::make_shared<std::string>();
+  auto* sub = app.add_subcommand("average", "write the mean of several rule files (snapshots of one run) as a rule file");
+  sub->add_option("--rules", *rules, "rule files to average (same variant and eta)")->required()->delimiter(',');
+  sub->add_option("--out", *out, "rule file to write")->required();
+  sub->callback([rules, out] {
+    std::map<std::string, std::string> meta;
+    mu::Theta th = mu::averaged_rule(*rules, &meta);
+    mu::save_theta(th, *out, meta);
+    std::cerr << "[average] wrote " << *out << " (mean of " << rules->size() << " rules)\n";
   });
 });
 }  // namespace

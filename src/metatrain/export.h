@@ -5,6 +5,7 @@
 // torch.load(path)["meta"].
 #include <map>
 #include <string>
+#include <vector>
 
 #include "rule/theta.h"
 
@@ -14,5 +15,9 @@ namespace mu {
 // foreign checkpoint. `commit` is recorded as given (the CLI passes the source tree's git commit).
 Theta exported_rule(const std::string& run_dir, const std::string& commit, std::map<std::string, std::string>* meta);
 void export_rule(const std::string& run_dir, const std::string& out, const std::string& commit);
+// The element-wise mean of several rule files' theta (Polyak averaging of one run's snapshots: meta-gradient
+// noise moves theta around a good region; the mean of nearby snapshots can sit nearer its middle). All must
+// share variant and eta; the result keeps the first file's provenance plus `averaged_from`.
+Theta averaged_rule(const std::vector<std::string>& rules, std::map<std::string, std::string>* meta);
 
 }  // namespace mu

@@ -370,6 +370,37 @@ TEST(MetaTrainExport, RuleFileCarriesThetaAndProvenance) {
   fs::remove_all(d);
 }
 
+TEST(MetaTrainExport, AverageIsTheElementwiseMeanAndRefusesMixedVariants) {
+  std::string d = fresh_dir("average");
+  fs::create_directories(d);
+  mu::RuleOptions ro;
+  ro.eta = 1e-3;
+  mu::Theta a = mu::init_theta(1, ro), b = mu::init_theta(2, ro), c = mu::init_theta(3, ro);
+  mu::save_theta(a, d + "/a.pt", {{"meta_step", "10"}, {"config", "x"}});
+  mu::save_theta(b, d + "/b.pt", {{"meta_step", "20"}});
+  mu::save_theta(c, d + "/c.pt", {{"meta_step", "30"}});
+  std::map<std::string, std::string> meta;
+  mu::Theta m = mu::averaged_rule({d + "/a.pt", d + "/b.pt", d + "/c.pt"}, &meta);
+  auto la = a.list(), lb = b.list(), lc = c.list(), lm = m.list();
+  for (size_t i = 0; i < lm.size(); ++i) {
+    EXPECT_EQ(lm[i].scalar_type(), at::kFloat);
+    EXPECT_TRUE(at::allclose(lm[i], (la[i] + lb[i] + lc[i]) / 3, 1e-6, 1e-7)) << m.names[i];
+  }
+  EXPECT_DOUBLE_EQ(m.options.eta, 1e-3);
+  EXPECT_EQ(meta["config"], "x");  // the first file's provenance, plus what was averaged
+  EXPECT_NE(meta["averaged_from"].find("b.pt@20"), std::string::npos) << meta["averaged_from"];
+  EXPECT_NE(meta["meta_step"].find("mean of 3"), std::string::npos);
+  // One file: itself. Another eta, or a missing file: refused.
+  EXPECT_TRUE(same(mu::averaged_rule({d + "/a.pt"}, &meta), a));
+  mu::RuleOptions other = ro;
+  other.eta = 2e-3;
+  mu::save_theta(mu::init_theta(4, other), d + "/e.pt");
+  EXPECT_THROW(mu::averaged_rule({d + "/a.pt", d + "/e.pt"}, &meta), mu::Error);
+  EXPECT_THROW(mu::averaged_rule({d + "/a.pt", d + "/missing.pt"}, &meta), mu::Error);
+  EXPECT_THROW(mu::averaged_rule({}, &meta), mu::Error);
+  fs::remove_all(d);
+}
+
 TEST(MetaTrainWarmStart, FreshRunBeginsFromTheRuleAndRefusesAnotherEta) {
   mu::MetaConfig c = small_config();
   c.steps = 2;
