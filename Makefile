@@ -22,7 +22,7 @@ test: build
 bench: build
 	$(BUILD)/metaunsup bench --baseline bench/baseline.json
 
-# The README's results tables and studies for the shipped rule (about 10 minutes on 2 cores).
+# The README's results tables and studies for the shipped rule (about 20 minutes on 2 cores).
 results: build
 	bash scripts/results.sh $(BUILD)
 

@@ -3,13 +3,13 @@
 # (mnist and fashion-mnist at 14x14 and 28x28, the spam text set), then the width, depth and activation
 # studies on mnist 14x14. Writes runs/results/<name>/{results.json,report.md,*.png} and
 # runs/results/summary.md (the tables, one after the other). Sizes: SEEDS x DRAWS runs per method,
-# STEPS rule applications; about 10 minutes on 2 cores at the defaults (two evaluations at a time).
+# STEPS rule applications; about 20 minutes on 2 cores at the defaults (two evaluations at a time).
 set -euo pipefail
 BUILD=${1:-build}
 BIN="$BUILD/metaunsup"
 RULE=${RULE:-models/rule.pt}
 STEPS=${STEPS:-100}
-SEEDS=${SEEDS:-1}
+SEEDS=${SEEDS:-2}
 DRAWS=${DRAWS:-3}
 OUT=${OUT:-runs/results}
 [ -f "$RULE" ] || { echo "results: no rule at $RULE" >&2; exit 2; }
