@@ -82,27 +82,25 @@ Theta exported_rule(const std::string& run_dir, const std::string& commit, std::
 Theta averaged_rule(const std::vector<std::string>& rules, std::map<std::string, std::string>* meta) {
   MU_CHECK(!rules.empty(), "average: no rule files given");
   std::map<std::string, std::string> first;
-  Theta mean = load_theta(rules[0], &first).to(at::kDouble);  // float64 sums: the order of files does not matter
+  Theta t0 = load_theta(rules[0], &first);
+  std::vector<at::Tensor> sum = t0.to(at::kDouble).list();  // float64 sums: the order of files does not matter
   std::string from = rules[0] + "@" + (first.count("meta_step") ? first.at("meta_step") : "?");
   for (size_t i = 1; i < rules.size(); ++i) {
     std::map<std::string, std::string> m;
     Theta t = load_theta(rules[i], &m);
-    MU_CHECK(variant_name(t.options) == variant_name(mean.options) && t.options.eta == mean.options.eta,
+    MU_CHECK(variant_name(t.options) == variant_name(t0.options) && t.options.eta == t0.options.eta,
              fmt::format("average: {} is the {} variant with eta {}, {} the {} variant with eta {}", rules[i],
-                         variant_name(t.options), t.options.eta, rules[0], variant_name(mean.options),
-                         mean.options.eta));
-    std::vector<at::Tensor> acc = mean.list(), add = t.list();
-    for (size_t k = 0; k < acc.size(); ++k) acc[k] = acc[k] + add[k].to(at::kDouble);
-    mean = mean.with(acc);
+                         variant_name(t.options), t.options.eta, rules[0], variant_name(t0.options), t0.options.eta));
+    std::vector<at::Tensor> add = t.list();
+    for (size_t k = 0; k < sum.size(); ++k) sum[k] += add[k].to(at::kDouble);
     from += ", " + rules[i] + "@" + (m.count("meta_step") ? m.at("meta_step") : "?");
   }
-  std::vector<at::Tensor> vals = mean.list();
-  for (auto& v : vals) v = (v / double(rules.size())).to(at::kFloat);
+  for (auto& v : sum) v = (v / double(rules.size())).to(at::kFloat);
   // Provenance: the first file's (config, data, commit), plus what was averaged; meta_step names them all.
   *meta = first;
   (*meta)["averaged_from"] = from;
   (*meta)["meta_step"] = fmt::format("mean of {} rules ({})", rules.size(), from);
-  return mean.to(at::kFloat).with(vals);
+  return t0.with(sum);
 }
 
 void export_rule(const std::string& run_dir, const std::string& out, const std::string& commit) {

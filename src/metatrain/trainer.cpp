@@ -239,7 +239,6 @@ std::vector<std::string> split_ws(const std::string& s) {
   return v;
 }
 
-// Refuses (mu::Error, nothing half-loaded) a corrupt, foreign or incompatible checkpoint.
 // theta and Adam's moments from a checkpoint archive, each tensor checked against `like` (shape, type,
 // finite); `refuse` throws.
 struct LearnedState {
@@ -257,17 +256,23 @@ at::Tensor checked_tensor(const Archive& a, const std::string& name, const at::T
 }
 template <class Refuse>
 LearnedState read_learned_state(const Archive& a, const Theta& like, const Refuse& refuse) {
-  auto tensor_like = [&](const std::string& name, const at::Tensor& ref) { return checked_tensor(a, name, ref, refuse); };
   LearnedState ls;
   auto ref = like.list();
   for (size_t i = 0; i < like.names.size(); ++i) {
-    ls.theta.push_back(tensor_like("theta/" + like.names[i], ref[i]));
-    ls.adam.m.push_back(tensor_like("adam.m/" + like.names[i], ref[i]));
-    ls.adam.v.push_back(tensor_like("adam.v/" + like.names[i], ref[i]));
+    ls.theta.push_back(checked_tensor(a, "theta/" + like.names[i], ref[i], refuse));
+    ls.adam.m.push_back(checked_tensor(a, "adam.m/" + like.names[i], ref[i], refuse));
+    ls.adam.v.push_back(checked_tensor(a, "adam.v/" + like.names[i], ref[i], refuse));
   }
   ls.adam.t = std::stoll(a.meta.at("adam_t"));
   return ls;
 }
+Adam adam_to(Adam adam, at::Device d) {
+  for (auto* ts : {&adam.m, &adam.v})
+    for (auto& t : *ts) t = t.to(d);
+  return adam;
+}
+
+// Refuses (mu::Error, nothing half-loaded) a corrupt, foreign or incompatible checkpoint.
 LearnerState load_checkpoint(const std::string& path, const MetaConfig& cfg, const WorkContext& ctx,
                              const Theta& like, size_t nslots) {
   auto refuse = [&](const std::string& why) { throw Error("checkpoint " + path + " refused: " + why); };
@@ -294,10 +299,8 @@ LearnerState load_checkpoint(const std::string& path, const MetaConfig& cfg, con
     if (a.meta.at("variant") != variant_name(like.options)) refuse("rule variant " + a.meta.at("variant") + " differs");
     s.step = std::stoll(a.meta.at("step"));
     LearnedState ls = read_learned_state(a, like, refuse);
-    for (auto* ts : {&ls.theta, &ls.adam.m, &ls.adam.v})
-      for (auto& t : *ts) t = t.to(ctx.device);
-    s.theta = like.with(ls.theta);
-    s.adam = ls.adam;
+    s.theta = move_theta(like.with(ls.theta), ctx.device);
+    s.adam = adam_to(ls.adam, ctx.device);
     auto c = split_ws(a.meta.at("counters"));
     if (c.size() != 4) refuse("bad counters");
     s.dropped_nonfinite = std::stoll(c[0]), s.dropped_stale = std::stoll(c[1]);
@@ -431,11 +434,7 @@ TrainResult meta_train(const MetaConfig& cfg_in, const TrainOptions& opt) {
              fmt::format("meta-train: --init {} was trained with eta {}, the config has eta {} (they must match)",
                          opt.init_rule, w.theta.options.eta, cfg.eta));
     theta0 = move_theta(w.theta, device);
-    if (w.adam) {
-      for (auto* ts : {&w.adam->m, &w.adam->v})
-        for (auto& t : *ts) t = t.to(device);
-      warm_adam = w.adam;
-    }
+    if (w.adam) warm_adam = adam_to(*w.adam, device);
   }
   const size_t nslots = opt.deterministic ? size_t(cfg.meta_batch) : size_t(opt.workers);
 
