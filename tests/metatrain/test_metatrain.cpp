@@ -21,29 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-mu::MetaConfig small_config() {
-  mu::MetaConfig c;
-  c.name = "test";
-  c.seed = 7;
-  c.steps = 6;
-  c.datasets = {"moons"};
-  c.way_min = c.way_max = 2;
-  c.batch = 8;
-  c.shots = 3;
-  c.evals = 1;
-  c.depth_min = 1, c.depth_max = 2, c.width_min = 8, c.width_max = 12;
-  c.u_start_lo = 1, c.u_start_hi = 2, c.u_end_lo = 2, c.u_end_hi = 2;
-  c.trunc_std_start = 1, c.trunc_std_end = 2, c.trunc_max = 3;
-  c.lr = {1e-3};
-  c.lr_breaks = {};
-  c.meta_batch = 2;
-  c.checkpoint_every = 2;
-  c.validate_every = 3;
-  c.val_tasks = 1;
-  c.val_steps = 2;
-  return c;
-}
-
 std::string fresh_dir(const std::string& name) {
   std::string d = (fs::temp_directory_path() / ("mu_mt_" + name + "_" + std::to_string(getpid()))).string();
   fs::remove_all(d);
@@ -59,6 +36,7 @@ bool same(const mu::Theta& a, const mu::Theta& b) {
 }
 
 using mu::testing::csv_rows;
+using mu::testing::small_config;
 
 mu::TrainOptions opts(const std::string& dir, bool det = true) {
   mu::TrainOptions o;

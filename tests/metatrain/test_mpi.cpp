@@ -21,18 +21,14 @@ namespace {
 bool have_mpirun() { return std::system("command -v mpirun > /dev/null 2>&1") == 0; }
 
 std::string write_config(const std::string& dir) {
-  mu::MetaConfig c;
+  mu::MetaConfig c = mu::testing::small_config();  // one hidden layer of 8, 1-2 step unrolls, no validation
   c.name = "mpi-test";
   c.seed = 3;
   c.steps = 5;
-  c.datasets = {"moons"};
-  c.way_min = c.way_max = 2;
-  c.batch = 8, c.shots = 3, c.evals = 1;
-  c.depth_min = 1, c.depth_max = 1, c.width_min = 8, c.width_max = 8;
-  c.u_start_lo = 1, c.u_start_hi = 1, c.u_end_lo = 1, c.u_end_hi = 2;
-  c.trunc_std_start = 1, c.trunc_std_end = 2, c.trunc_max = 3;
-  c.meta_batch = 2, c.max_staleness = 3;
-  c.checkpoint_every = 2, c.validate_every = 0;
+  c.depth_max = 1, c.width_max = 8;
+  c.u_start_hi = 1, c.u_end_lo = 1;
+  c.max_staleness = 3;
+  c.validate_every = 0;
   fs::create_directories(dir);
   std::string p = dir + "/cfg.json";
   std::ofstream(p) << c.to_json().dump(2);
