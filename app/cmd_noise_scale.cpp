@@ -43,6 +43,13 @@ void run(const Args& a) {
                       {"b_simple_p90", finite_or_null(s.b_hi)}, {"mean_cosine", s.mean_cosine},
                       {"config_meta_batch", cfg.meta_batch}, {"step_signal_at_config_meta_batch", useful(double(cfg.meta_batch))},
                       {"loss", p.loss}, {"grad_norm", p.norm}, {"depth", p.depth}};
+  // The Gram matrix, so that any other estimate can be recomputed from the same tasks.
+  std::vector<std::vector<double>> gram;
+  for (int64_t i = 0; i < p.gram.size(0); ++i) {
+    at::Tensor row = p.gram[i].contiguous();
+    gram.emplace_back(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
+  }
+  j["gram"] = gram;
   if (!a.out.empty()) {
     std::ofstream f(a.out);
     MU_CHECK(f.good(), "noise-scale: cannot write " + a.out);

@@ -56,9 +56,13 @@ NoiseScale noise_scale(const at::Tensor& gram_in, int64_t bootstrap, uint64_t se
       estimate(gram, c, g2, tr);
       bs.push_back(b_of(g2, tr));
     }
+    // Resampled sets hold duplicates, which shrink their spread and bias B_simple low; the percentiles are
+    // moved by the bootstrap median's offset from the estimate so the interval is centred on it.
     std::sort(bs.begin(), bs.end());
-    r.b_lo = bs[size_t(0.1 * double(bs.size() - 1))];
-    r.b_hi = bs[size_t(0.9 * double(bs.size() - 1))];
+    auto at_q = [&](double q) { return bs[size_t(q * double(bs.size() - 1))]; };
+    double shift = std::isfinite(at_q(0.5)) ? r.b_simple - at_q(0.5) : 0.0;
+    r.b_lo = at_q(0.1) + shift;
+    r.b_hi = at_q(0.9) + shift;
   }
   return r;
 }
@@ -121,7 +125,8 @@ NoiseProbe probe_noise_scale(const MetaConfig& cfg, const TaskData& data, const 
   MU_CHECK(rows.size() >= 2, "noise scale: fewer than 2 tasks gave a finite meta-gradient (" +
                                  std::to_string(p.dropped) + " dropped)");
   at::Tensor m = at::stack(rows);  // (K, P)
-  p.scale = noise_scale(at::mm(m, m.t()), 1000, seed);
+  p.gram = at::mm(m, m.t());
+  p.scale = noise_scale(p.gram, 1000, seed);
   return p;
 }
 

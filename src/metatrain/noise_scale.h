@@ -22,13 +22,15 @@ struct NoiseScale {
   double trace_sigma = 0;  // tr(Sigma)
   double b_simple = 0;     // tr(Sigma) / |G|^2; +inf when |G|^2 <= 0
   double mean_cosine = 0;  // mean cosine between two different tasks' gradients
-  double b_lo = 0, b_hi = 0;  // 10th and 90th percentiles of B_simple over bootstrap resamples of the tasks
+  double b_lo = 0, b_hi = 0;  // 10th and 90th percentiles of B_simple over bootstrap resamples of the tasks,
+                              // re-centred on b_simple (resampling biases it low)
 };
 // gram: (K, K) double, gram[i][j] = <g_i, g_j>, K >= 2. `bootstrap` resamples with `seed` (0: no interval).
 NoiseScale noise_scale(const at::Tensor& gram, int64_t bootstrap = 1000, uint64_t seed = 0);
 
 struct NoiseProbe {
   NoiseScale scale;
+  at::Tensor gram;                 // (K, K) double: the kept tasks' gradient inner products
   std::vector<double> loss, norm;  // per kept task: meta-loss and |g_i| of the measured unroll
   std::vector<int64_t> depth;      // per kept task: unrolls run before the measured one
   int64_t dropped = 0;             // tasks lost to a non-finite loss, gradient or state
