@@ -17,7 +17,7 @@
 namespace mu {
 
 namespace {
-// B_simple of the tasks counted `c` times each (c sums to K; all ones = the plain estimate).
+// |G|^2 and tr(Sigma) from the tasks counted `c` times each (c sums to K; all ones = the plain estimate).
 // gbar = sum_i c_i g_i / K, so |gbar|^2 = c' gram c / K^2 and sum_i c_i |g_i - gbar|^2 = sum_i c_i gram_ii - K |gbar|^2.
 void estimate(const at::Tensor& gram, const at::Tensor& c, double& grad_sq, double& trace_sigma) {
   const double K = double(gram.size(0));
