@@ -9,6 +9,7 @@
 # so noisy; step 0 is random init).
 # Usage: scripts/select.sh [BUILD]
 #   env: RULE (models/rule.pt) OUT (runs/select) STEPS (300) SEEDS (2) DRAWS (2) ACTS ("relu") EVERY (25)
+#        BATCH (128, the evaluation's unlabelled batch) ARCH (128x4)
 set -euo pipefail
 BUILD=${1:-build}
 BIN="$BUILD/metaunsup"
@@ -19,7 +20,10 @@ SEEDS=${SEEDS:-2}
 DRAWS=${DRAWS:-2}
 ACTS=${ACTS:-relu}
 EVERY=${EVERY:-25}
+BATCH=${BATCH:-128}
+ARCH=${ARCH:-128x4}
 common=(--rule "$RULE" --resolution 14 --steps "$STEPS" --seeds "$SEEDS" --draws "$DRAWS" --curve-every "$EVERY"
+        --batch "$BATCH" --arch "$ARCH"
         --baselines random,raw)
 run() { mkdir -p "$OUT/$1"
         OMP_NUM_THREADS=1 "$BIN" --threads 1 evaluate "${common[@]}" --activation "$1" --data "$2" --out "$OUT/$1/$3" \

@@ -145,27 +145,48 @@ Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Devi
   return v;
 }
 
-std::pair<double, double> Validation::evaluate(const Theta& theta) const {
-  if (items.empty()) return {NAN, NAN};
+std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& theta) const {
   at::NoGradGuard ng;
   Theta th = theta.detached();
-  double loss = 0, acc = 0;
-  int64_t n = 0;
+  std::vector<ItemResult> out;
   for (const auto& it : items) {
     Phi phi = it.phi0;
+    ItemResult r;
     try {
       for (const auto& x : it.unlabelled) phi = unsupervised_step(th, phi, x);
     } catch (const std::exception&) {
-      return {NAN, NAN};
+      out.push_back(r);
+      continue;
     }
+    double loss = 0, acc = 0;
+    std::vector<at::Tensor> xs;
     for (const auto& [tr, te] : it.evals) {
-      MetaObjectiveResult r = meta_objective(phi, tr, te, it.classes);
-      loss += r.loss.item<double>();
-      acc += r.accuracy_test;
-      ++n;
+      MetaObjectiveResult m = meta_objective(phi, tr, te, it.classes);
+      loss += m.loss.item<double>();
+      acc += m.accuracy_test;
+      xs.push_back(tr.x);
+      xs.push_back(te.x);
     }
+    r.loss = loss / double(it.evals.size());
+    r.accuracy = acc / double(it.evals.size());
+    at::Tensor f = embed(phi, at::cat(xs)).to(at::kDouble);  // (n, N^L)
+    f = f - f.mean(0, true);
+    at::Tensor var = at::linalg_svdvals(f).pow(2);           // principal variances (times n)
+    r.pc1 = (var[0] / var.sum().clamp_min(1e-30)).item<double>();
+    out.push_back(r);
   }
-  return {loss / double(n), acc / double(n)};
+  return out;
+}
+
+std::pair<double, double> Validation::evaluate(const Theta& theta) const {
+  if (items.empty()) return {NAN, NAN};
+  double loss = 0, acc = 0;
+  for (const ItemResult& r : evaluate_items(theta)) {
+    if (!std::isfinite(r.loss)) return {NAN, NAN};  // one failed task fails the validation
+    loss += r.loss;
+    acc += r.accuracy;
+  }
+  return {loss / double(items.size()), acc / double(items.size())};
 }
 
 // ---------------------------------------------------------------- metrics

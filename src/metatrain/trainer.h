@@ -129,6 +129,12 @@ struct Validation {
   std::vector<Item> items;
   // Mean meta-objective (and test accuracy) after val_steps rule steps from each fixed phi0.
   std::pair<double, double> evaluate(const Theta& theta) const;
+  // The same per task (mean over its evals), NaN where the unroll failed; pc1: the share of the top
+  // features' variance in their first principal component on the labelled examples (1 = collapsed).
+  struct ItemResult {
+    double loss = NAN, accuracy = NAN, pc1 = NAN;
+  };
+  std::vector<ItemResult> evaluate_items(const Theta& theta) const;
 };
 Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Device device);
 

@@ -1,0 +1,98 @@
+// `metaunsup validate --config NAME|FILE --rules A.pt,B.pt,.. [--tasks K] [--steps S] [--seed N] [--out F.csv]`:
+// the MetaObjective of several rules on the same K fixed tasks of a config's distribution (meta-training's
+// validation, with as many tasks as asked): mean and standard error per rule, and each rule's paired
+// difference from the first one, since the tasks are shared. Also the accuracy of the ridge readout and the
+// share of the top features' variance in their first principal component (pc1; 1 = collapsed features).
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli.h"
+#include "common/error.h"
+#include "common/runtime.h"
+#include "metatrain/trainer.h"
+#include "rule/theta.h"
+
+namespace {
+struct Args {
+  std::string config = "cpu-act-d4", out;
+  std::vector<std::string> rules;
+  int64_t tasks = 32, steps = -1;
+  int64_t seed = -1;
+};
+
+struct Stat {
+  double mean = NAN, se = NAN;
+  int64_t n = 0;
+};
+Stat stat(const std::vector<double>& v) {
+  Stat s;
+  double sum = 0, sq = 0;
+  for (double x : v)
+    if (std::isfinite(x)) sum += x, sq += x * x, ++s.n;
+  if (s.n == 0) return s;
+  s.mean = sum / double(s.n);
+  if (s.n > 1) s.se = std::sqrt(std::max(0.0, (sq - double(s.n) * s.mean * s.mean) / double(s.n - 1)) / double(s.n));
+  return s;
+}
+
+void run(const Args& a) {
+  mu::MetaConfig cfg = mu::load_meta_config(a.config);
+  cfg.val_tasks = a.tasks;
+  if (a.steps >= 0) cfg.val_steps = a.steps;
+  if (a.seed >= 0) cfg.seed = uint64_t(a.seed);  // the tasks are drawn from the config's seed
+  std::vector<mu::Theta> thetas;
+  for (const auto& r : a.rules) thetas.push_back(mu::load_theta(r));  // fail on a bad file before any work
+  mu::TaskData data = mu::load_task_data(cfg);
+  mu::Validation val = mu::make_validation(cfg, data, at::kCPU);
+  std::cerr << fmt::format("[validate] {} tasks of config {} (seed {}), {} rule steps each\n", cfg.val_tasks,
+                           cfg.name, cfg.seed, cfg.val_steps);
+  std::ofstream csv;
+  if (!a.out.empty()) {
+    csv.open(a.out);
+    MU_CHECK(csv.good(), "validate: cannot write " + a.out);
+    csv << "rule,task,meta_objective,accuracy,pc1\n";
+  }
+  std::cout << fmt::format("{:40s} {:>17s} {:>22s} {:>8s} {:>6s} {:>6s}\n", "rule", "meta-objective",
+                           "minus the first rule", "accuracy", "pc1", "failed");
+  std::vector<double> first;
+  for (size_t k = 0; k < thetas.size(); ++k) {
+    std::vector<mu::Validation::ItemResult> items = val.evaluate_items(thetas[k]);
+    std::vector<double> loss, acc, pc1, diff;
+    for (size_t i = 0; i < items.size(); ++i) {
+      loss.push_back(items[i].loss), acc.push_back(items[i].accuracy), pc1.push_back(items[i].pc1);
+      if (k > 0) diff.push_back(items[i].loss - first[i]);
+      if (csv.is_open())
+        csv << fmt::format("{},{},{:.6f},{:.6f},{:.6f}\n", a.rules[k], i, items[i].loss, items[i].accuracy, items[i].pc1);
+    }
+    if (csv.is_open()) csv.flush();  // a long comparison stopped part-way keeps the rules it finished
+    if (k == 0) first = loss;
+    Stat l = stat(loss), d = stat(diff);
+    std::string dcell = k == 0 ? "" : fmt::format("{:+.4f} +- {:.4f}", d.mean, d.se);
+    std::cout << fmt::format("{:40s} {:.4f} +- {:.4f} {:>22s} {:8.4f} {:6.3f} {:6d}\n", a.rules[k], l.mean, l.se, dcell,
+                             stat(acc).mean, stat(pc1).mean, int64_t(items.size()) - l.n)
+              << std::flush;
+  }
+}
+
+mu::cli::RegisterCommand reg("validate", [](CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("validate", "MetaObjective of several rules on the same fixed tasks of a config");
+  sub->add_option("--config", a->config, "meta-training config whose task distribution is drawn")->capture_default_str();
+  sub->add_option("--rules", a->rules, "rule files, comma-separated; differences are paired with the first")
+      ->required()
+      ->delimiter(',');
+  sub->add_option("--tasks", a->tasks, "fixed tasks")->capture_default_str()->check(CLI::Range(1, 100000));
+  sub->add_option("--steps", a->steps, "rule steps before the MetaObjective (default: the config's val_steps)")
+      ->check(CLI::Range(0, 1000000));
+  sub->add_option("--seed", a->seed, "task draw (default: the config's seed, i.e. its validation tasks and more)")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 62));
+  sub->add_option("--out", a->out, "write every rule's per-task values as CSV");
+  sub->callback([a] {
+    mu::init_runtime();
+    run(*a);
+  });
+});
+}  // namespace

@@ -1,0 +1,80 @@
+// Validation per task (Validation::evaluate_items) and `metaunsup validate`: the per-task values average to
+// the validation meta-training logs, pc1 is a variance share, and the CLI pairs rules on the same tasks.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "metatrain/trainer.h"
+#include "rule/theta.h"
+#include "helpers.h"
+
+namespace {
+
+TEST(Validate, PerTaskValuesAverageToTheValidationAndAreReproducible) {
+  mu::MetaConfig c = mu::testing::small_config();
+  c.val_tasks = 3;
+  mu::TaskData data = mu::load_task_data(c);
+  mu::Validation v = mu::make_validation(c, data, at::kCPU);
+  mu::Theta th = mu::init_theta(4);
+  auto items = v.evaluate_items(th);
+  ASSERT_EQ(items.size(), 3u);
+  double loss = 0, acc = 0;
+  for (const auto& r : items) {
+    ASSERT_TRUE(std::isfinite(r.loss));
+    EXPECT_GE(r.accuracy, 0);
+    EXPECT_LE(r.accuracy, 1);
+    // The first principal component's share of the top features' variance: at least 1 / N^L, at most 1.
+    EXPECT_GE(r.pc1, 1.0 / double(c.embed) - 1e-9);
+    EXPECT_LE(r.pc1, 1 + 1e-9);
+    loss += r.loss / 3, acc += r.accuracy / 3;
+  }
+  auto [l, a] = v.evaluate(th);
+  EXPECT_NEAR(l, loss, 1e-12);
+  EXPECT_NEAR(a, acc, 1e-12);
+  auto again = v.evaluate_items(th);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(again[i].loss, items[i].loss);
+  // Another rule gives other values on the same tasks.
+  EXPECT_NE(v.evaluate_items(mu::init_theta(5))[0].loss, items[0].loss);
+}
+
+TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("mu_validate_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::string a = (dir / "a.pt").string(), b = (dir / "b.pt").string(), csv = (dir / "v.csv").string();
+  mu::save_theta(mu::init_theta(1), a);
+  mu::save_theta(mu::init_theta(2), b);
+  std::string bin = std::string(METAUNSUP_BINARY) + " --threads 1 validate --config " + METAUNSUP_SOURCE_DIR +
+                    "/configs/tiny.json --tasks 2 --steps 2";
+  std::string txt = (dir / "v.txt").string();
+  ASSERT_EQ(std::system((bin + " --rules " + a + "," + b + "," + a + " --out " + csv + " > " + txt + " 2>&1").c_str()), 0);
+  std::ifstream in(csv);
+  std::string line;
+  std::vector<std::vector<std::string>> rows;
+  std::getline(in, line);
+  EXPECT_EQ(line, "rule,task,meta_objective,accuracy,pc1");
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    size_t p = 0, q;
+    while ((q = line.find(',', p)) != std::string::npos) f.push_back(line.substr(p, q - p)), p = q + 1;
+    f.push_back(line.substr(p));
+    rows.push_back(f);
+  }
+  ASSERT_EQ(rows.size(), 6u);  // 3 rules x 2 tasks
+  EXPECT_EQ(rows[0][2], rows[4][2]);  // the same rule twice: the same tasks give the same values
+  EXPECT_EQ(rows[1][2], rows[5][2]);
+  EXPECT_NE(rows[0][2], rows[2][2]);
+  std::ifstream t(txt);
+  std::string all((std::istreambuf_iterator<char>(t)), std::istreambuf_iterator<char>());
+  EXPECT_NE(all.find("+0.0000 +- 0.0000"), std::string::npos) << all;  // paired difference of a rule with itself
+  EXPECT_NE(std::system((bin + " --rules " + a + "," + (dir / "missing.pt").string() + " > " + txt + " 2>&1").c_str()), 0);
+  fs::remove_all(dir);
+}
+
+}  // namespace
