@@ -23,6 +23,7 @@
 #include "common/archive.h"
 #include "common/error.h"
 #include "common/runtime.h"
+#include "eval/analysis.h"
 #include "metatrain/curves.h"
 #include "metatrain/recompute.h"
 
@@ -169,10 +170,7 @@ std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& thet
     }
     r.loss = loss / double(it.evals.size());
     r.accuracy = acc / double(it.evals.size());
-    at::Tensor f = embed(phi, at::cat(xs)).to(at::kDouble);  // (n, N^L)
-    f = f - f.mean(0, true);
-    at::Tensor var = at::linalg_svdvals(f).pow(2);           // principal variances (times n)
-    r.pc1 = (var[0] / var.sum().clamp_min(1e-30)).item<double>();
+    r.pc1 = cumulative_explained_variance(embed(phi, at::cat(xs)))[0];  // features (n, N^L)
     out.push_back(r);
   }
   return out;
