@@ -3,6 +3,8 @@
 // validation, with as many tasks as asked): mean and standard error per rule, and each rule's paired
 // difference from the first one, since the tasks are shared. Also the accuracy of the ridge readout and the
 // share of the top features' variance in their first principal component (pc1; 1 = collapsed features).
+// Two names are references rather than files: `init` (the base model before any rule step) and `raw` (the
+// same ridge readout on the raw inputs), so that a rule's number can be read against both.
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -43,8 +45,10 @@ void run(const Args& a) {
   cfg.val_tasks = a.tasks;
   if (a.steps >= 0) cfg.val_steps = a.steps;
   if (a.seed >= 0) cfg.seed = uint64_t(a.seed);  // the tasks are drawn from the config's seed
+  auto is_reference = [](const std::string& r) { return r == "raw" || r == "init"; };
   std::vector<mu::Theta> thetas;
-  for (const auto& r : a.rules) thetas.push_back(mu::load_theta(r));  // fail on a bad file before any work
+  for (const auto& r : a.rules)  // fail on a bad file before any work
+    thetas.push_back(is_reference(r) ? mu::Theta{} : mu::load_theta(r));
   mu::TaskData data = mu::load_task_data(cfg);
   mu::Validation val = mu::make_validation(cfg, data, at::kCPU);
   std::cerr << fmt::format("[validate] {} tasks of config {} (seed {}), {} rule steps each\n", cfg.val_tasks,
@@ -59,7 +63,8 @@ void run(const Args& a) {
                            "minus the first rule", "accuracy", "pc1", "failed");
   std::vector<double> first;
   for (size_t k = 0; k < thetas.size(); ++k) {
-    std::vector<mu::Validation::ItemResult> items = val.evaluate_items(thetas[k]);
+    std::vector<mu::Validation::ItemResult> items =
+        is_reference(a.rules[k]) ? val.evaluate_reference(a.rules[k]) : val.evaluate_items(thetas[k]);
     std::vector<double> loss, acc, pc1, diff;
     for (size_t i = 0; i < items.size(); ++i) {
       loss.push_back(items[i].loss), acc.push_back(items[i].accuracy), pc1.push_back(items[i].pc1);
@@ -81,7 +86,8 @@ mu::cli::RegisterCommand reg("validate", [](CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* sub = app.add_subcommand("validate", "MetaObjective of several rules on the same fixed tasks of a config");
   sub->add_option("--config", a->config, "meta-training config whose task distribution is drawn")->capture_default_str();
-  sub->add_option("--rules", a->rules, "rule files, comma-separated; differences are paired with the first")
+  sub->add_option("--rules", a->rules, "rule files, comma-separated; differences are paired with the first; `init` and `raw` "
+                  "stand for the base model before any rule step and for the raw inputs")
       ->required()
       ->delimiter(',');
   sub->add_option("--tasks", a->tasks, "fixed tasks")->capture_default_str()->check(CLI::Range(1, 100000));

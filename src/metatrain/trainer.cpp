@@ -146,32 +146,53 @@ Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Devi
   return v;
 }
 
+namespace {
+// MetaObjective, ridge accuracy and pc1 of one task's features; `features` maps inputs (n, N^0) to (n, D).
+template <class Features>
+Validation::ItemResult score_item(const Validation::Item& it, const Features& features) {
+  Validation::ItemResult r;
+  double loss = 0, acc = 0;
+  std::vector<at::Tensor> xs;
+  for (const auto& [tr, te] : it.evals) {
+    MetaObjectiveResult m = meta_objective_on_features(features(at::cat({tr.x, te.x}, 0)), tr, te, it.classes);
+    loss += m.loss.item<double>();
+    acc += m.accuracy_test;
+    xs.push_back(tr.x);
+    xs.push_back(te.x);
+  }
+  r.loss = loss / double(it.evals.size());
+  r.accuracy = acc / double(it.evals.size());
+  r.pc1 = cumulative_explained_variance(features(at::cat(xs)))[0];  // features (n, D)
+  return r;
+}
+}  // namespace
+
 std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& theta) const {
   at::NoGradGuard ng;
   Theta th = theta.detached();
   std::vector<ItemResult> out;
   for (const auto& it : items) {
     Phi phi = it.phi0;
-    ItemResult r;
     try {
       for (const auto& x : it.unlabelled) phi = unsupervised_step(th, phi, x);
     } catch (const std::exception&) {
-      out.push_back(r);
+      out.push_back(ItemResult{});
       continue;
     }
-    double loss = 0, acc = 0;
-    std::vector<at::Tensor> xs;
-    for (const auto& [tr, te] : it.evals) {
-      MetaObjectiveResult m = meta_objective(phi, tr, te, it.classes);
-      loss += m.loss.item<double>();
-      acc += m.accuracy_test;
-      xs.push_back(tr.x);
-      xs.push_back(te.x);
-    }
-    r.loss = loss / double(it.evals.size());
-    r.accuracy = acc / double(it.evals.size());
-    r.pc1 = cumulative_explained_variance(embed(phi, at::cat(xs)))[0];  // features (n, N^L)
-    out.push_back(r);
+    out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(phi, x); }));
+  }
+  return out;
+}
+
+std::vector<Validation::ItemResult> Validation::evaluate_reference(const std::string& kind) const {
+  MU_CHECK(kind == "raw" || kind == "init", "validation reference must be raw or init, not " + kind);
+  at::NoGradGuard ng;
+  std::vector<ItemResult> out;
+  for (const auto& it : items) {
+    if (kind == "raw")
+      out.push_back(score_item(it, [](const at::Tensor& x) { return x; }));
+    else
+      out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(it.phi0, x); }));
   }
   return out;
 }

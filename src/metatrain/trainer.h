@@ -135,6 +135,9 @@ struct Validation {
     double loss = NAN, accuracy = NAN, pc1 = NAN;
   };
   std::vector<ItemResult> evaluate_items(const Theta& theta) const;
+  // Reference points on the same tasks and readout: "init" scores the base model at phi0 (no rule step),
+  // "raw" the ridge readout on the raw inputs (no base model), i.e. what the rule's features have to beat.
+  std::vector<ItemResult> evaluate_reference(const std::string& kind) const;
 };
 Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Device device);
 

@@ -18,17 +18,23 @@ at::Tensor normalised_targets(const at::Tensor& y, int64_t classes, at::ScalarTy
 
 MetaObjectiveResult meta_objective(const Phi& phi, const LabelledBatch& tr, const LabelledBatch& te,
                                    int64_t classes, double lambda) {
+  check_batch(phi, tr.x, "labelled train batch");
+  check_batch(phi, te.x, "labelled test batch");
+  // One base-model pass over train + test: BN statistics of both, as the code does.
+  return meta_objective_on_features(embed(phi, at::cat({tr.x, te.x}, 0)), tr, te, classes, lambda);
+}
+
+MetaObjectiveResult meta_objective_on_features(const at::Tensor& F, const LabelledBatch& tr,
+                                               const LabelledBatch& te, int64_t classes, double lambda) {
   MU_CHECK(tr.y.dim() == 1 && tr.y.size(0) == tr.x.size(0) && te.y.dim() == 1 && te.y.size(0) == te.x.size(0),
            "labelled batches need one label per example");
   MU_CHECK(classes >= 2, "the meta-objective needs at least 2 classes");
   MU_CHECK(tr.y.min().item<int64_t>() >= 0 && tr.y.max().item<int64_t>() < classes &&
                te.y.min().item<int64_t>() >= 0 && te.y.max().item<int64_t>() < classes,
            "labels must lie in [0, classes)");
-  check_batch(phi, tr.x, "labelled train batch");
-  check_batch(phi, te.x, "labelled test batch");
   const int64_t n_tr = tr.x.size(0);
-  // One base-model pass over train + test: BN statistics of both, as the code does.
-  at::Tensor F = embed(phi, at::cat({tr.x, te.x}, 0));          // (n_tr + n_te, N^L)
+  MU_CHECK(F.dim() == 2 && F.size(0) == n_tr + te.x.size(0),
+           "meta-objective features must be (n_train + n_test, D)");
   const auto o = F.options();
   at::Tensor Ftr = F.narrow(0, 0, n_tr), Fte = F.narrow(0, n_tr, te.x.size(0));
   MU_CHECK(tr.extra.defined() == te.extra.defined() &&

@@ -29,5 +29,9 @@ at::Tensor normalised_targets(const at::Tensor& y, int64_t classes, at::ScalarTy
 // normalised, ridge with unpenalised bias solved in double by Cholesky, normalised predictions.
 MetaObjectiveResult meta_objective(const Phi& phi, const LabelledBatch& train, const LabelledBatch& test,
                                    int64_t classes, double lambda = 0.1);
+// The same ridge readout on given features F (n_tr + n_te, D), train rows first: meta_objective is this on
+// embed(phi, [train; test]); on the raw inputs it is the reference that the features have to beat.
+MetaObjectiveResult meta_objective_on_features(const at::Tensor& F, const LabelledBatch& train,
+                                               const LabelledBatch& test, int64_t classes, double lambda = 0.1);
 
 }  // namespace mu

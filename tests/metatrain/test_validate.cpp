@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "eval/analysis.h"
 #include "metatrain/trainer.h"
 #include "rule/theta.h"
 #include "helpers.h"
@@ -43,6 +44,42 @@ TEST(Validate, PerTaskValuesAverageToTheValidationAndAreReproducible) {
   EXPECT_NE(v.evaluate_items(mu::init_theta(5))[0].loss, items[0].loss);
 }
 
+TEST(Validate, ReferencesScoreTheUntrainedNetworkAndTheRawInputs) {
+  mu::MetaConfig c = mu::testing::small_config();
+  c.val_tasks = 2;
+  mu::TaskData data = mu::load_task_data(c);
+  mu::Validation v = mu::make_validation(c, data, at::kCPU);
+  ASSERT_FALSE(v.items[0].unlabelled.empty());
+  // "init" is the validation with no rule step, whatever the rule.
+  mu::Validation no_steps = v;
+  for (auto& it : no_steps.items) it.unlabelled.clear();
+  auto init = v.evaluate_reference("init"), raw = v.evaluate_reference("raw");
+  auto zero = no_steps.evaluate_items(mu::init_theta(3));
+  ASSERT_EQ(init.size(), 2u);
+  ASSERT_EQ(raw.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(init[i].loss, zero[i].loss);
+    EXPECT_EQ(init[i].pc1, zero[i].pc1);
+    ASSERT_TRUE(std::isfinite(raw[i].loss));
+    EXPECT_GE(raw[i].accuracy, 0);
+    EXPECT_LE(raw[i].accuracy, 1);
+    EXPECT_NE(raw[i].loss, init[i].loss);
+  }
+  // "raw" does not see the network: another phi0 changes init, not raw.
+  mu::Validation other = v;
+  for (auto& it : other.items) it.phi0.W[0] = it.phi0.W[0] * 2.0;
+  auto raw2 = other.evaluate_reference("raw"), init2 = other.evaluate_reference("init");
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(raw2[i].loss, raw[i].loss);
+    EXPECT_NE(init2[i].loss, init[i].loss);
+  }
+  // Its pc1 is the inputs' own first principal component share.
+  std::vector<at::Tensor> xs;
+  for (const auto& [tr, te] : v.items[0].evals) xs.push_back(tr.x), xs.push_back(te.x);
+  EXPECT_NEAR(raw[0].pc1, mu::cumulative_explained_variance(at::cat(xs))[0], 1e-12);
+  EXPECT_THROW(v.evaluate_reference("pca"), std::exception);
+}
+
 TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("mu_validate_" + std::to_string(getpid()));
@@ -53,7 +90,7 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
   std::string bin = std::string(METAUNSUP_BINARY) + " --threads 1 validate --config " + METAUNSUP_SOURCE_DIR +
                     "/configs/tiny.json --tasks 2 --steps 2";
   std::string txt = (dir / "v.txt").string();
-  ASSERT_EQ(std::system((bin + " --rules " + a + "," + b + "," + a + " --out " + csv + " > " + txt + " 2>&1").c_str()), 0);
+  ASSERT_EQ(std::system((bin + " --rules " + a + "," + b + "," + a + ",raw --out " + csv + " > " + txt + " 2>&1").c_str()), 0);
   std::ifstream in(csv);
   std::string line;
   std::vector<std::vector<std::string>> rows;
@@ -66,7 +103,10 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
     f.push_back(line.substr(p));
     rows.push_back(f);
   }
-  ASSERT_EQ(rows.size(), 6u);  // 3 rules x 2 tasks
+  ASSERT_EQ(rows.size(), 8u);  // 3 rules and the raw reference x 2 tasks
+  EXPECT_EQ(rows[6][0], "raw");
+  EXPECT_TRUE(std::isfinite(std::stod(rows[6][2])));
+  EXPECT_NE(rows[6][2], rows[0][2]);
   EXPECT_EQ(rows[0][2], rows[4][2]);  // the same rule twice: the same tasks give the same values
   EXPECT_EQ(rows[1][2], rows[5][2]);
   EXPECT_NE(rows[0][2], rows[2][2]);
