@@ -149,12 +149,12 @@ Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Devi
 namespace {
 // MetaObjective, ridge accuracy and pc1 of one task's features; `features` maps inputs (n, N^0) to (n, D).
 template <class Features>
-Validation::ItemResult score_item(const Validation::Item& it, const Features& features) {
+Validation::ItemResult score_item(const Validation::Item& it, const Features& features, double lambda = 0.1) {
   Validation::ItemResult r;
   double loss = 0, acc = 0;
   std::vector<at::Tensor> xs;
   for (const auto& [tr, te] : it.evals) {
-    MetaObjectiveResult m = meta_objective_on_features(features(at::cat({tr.x, te.x}, 0)), tr, te, it.classes);
+    MetaObjectiveResult m = meta_objective_on_features(features(at::cat({tr.x, te.x}, 0)), tr, te, it.classes, lambda);
     loss += m.loss.item<double>();
     acc += m.accuracy_test;
     xs.push_back(tr.x);
@@ -184,15 +184,16 @@ std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& thet
   return out;
 }
 
-std::vector<Validation::ItemResult> Validation::evaluate_reference(const std::string& kind) const {
+std::vector<Validation::ItemResult> Validation::evaluate_reference(const std::string& kind, double lambda) const {
   MU_CHECK(kind == "raw" || kind == "init", "validation reference must be raw or init, not " + kind);
+  MU_CHECK(lambda > 0 && std::isfinite(lambda), "the ridge penalty must be positive and finite");
   at::NoGradGuard ng;
   std::vector<ItemResult> out;
   for (const auto& it : items) {
     if (kind == "raw")
-      out.push_back(score_item(it, [](const at::Tensor& x) { return x; }));
+      out.push_back(score_item(it, [](const at::Tensor& x) { return x; }, lambda));
     else
-      out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(it.phi0, x); }));
+      out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(it.phi0, x); }, lambda));
   }
   return out;
 }

@@ -137,7 +137,9 @@ struct Validation {
   std::vector<ItemResult> evaluate_items(const Theta& theta) const;
   // Reference points on the same tasks and readout: "init" scores the base model at phi0 (no rule step),
   // "raw" the ridge readout on the raw inputs (no base model), i.e. what the rule's features have to beat.
-  std::vector<ItemResult> evaluate_reference(const std::string& kind) const;
+  // lambda: the ridge penalty (the MetaObjective's 0.1; on raw inputs, with more dimensions than labelled
+  // examples, a larger one reads out far more: compare accuracies then, the loss includes the penalty).
+  std::vector<ItemResult> evaluate_reference(const std::string& kind, double lambda = 0.1) const;
 };
 Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Device device);
 

@@ -78,6 +78,11 @@ TEST(Validate, ReferencesScoreTheUntrainedNetworkAndTheRawInputs) {
   for (const auto& [tr, te] : v.items[0].evals) xs.push_back(tr.x), xs.push_back(te.x);
   EXPECT_NEAR(raw[0].pc1, mu::cumulative_explained_variance(at::cat(xs))[0], 1e-12);
   EXPECT_THROW(v.evaluate_reference("pca"), std::exception);
+  EXPECT_THROW(v.evaluate_reference("raw", 0.0), std::exception);
+  // Another ridge penalty reads the same inputs out differently (its pc1 does not involve the readout).
+  auto raw10 = v.evaluate_reference("raw", 10.0);
+  EXPECT_NE(raw10[0].loss, raw[0].loss);
+  EXPECT_EQ(raw10[0].pc1, raw[0].pc1);
 }
 
 TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
@@ -90,7 +95,7 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
   std::string bin = std::string(METAUNSUP_BINARY) + " --threads 1 validate --config " + METAUNSUP_SOURCE_DIR +
                     "/configs/tiny.json --tasks 2 --steps 2";
   std::string txt = (dir / "v.txt").string();
-  ASSERT_EQ(std::system((bin + " --rules " + a + "," + b + "," + a + ",raw --out " + csv + " > " + txt + " 2>&1").c_str()), 0);
+  ASSERT_EQ(std::system((bin + " --rules " + a + "," + b + "," + a + ",raw:0.1 --out " + csv + " > " + txt + " 2>&1").c_str()), 0);
   std::ifstream in(csv);
   std::string line;
   std::vector<std::vector<std::string>> rows;
@@ -104,7 +109,7 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
     rows.push_back(f);
   }
   ASSERT_EQ(rows.size(), 8u);  // 3 rules and the raw reference x 2 tasks
-  EXPECT_EQ(rows[6][0], "raw");
+  EXPECT_EQ(rows[6][0], "raw:0.1");
   EXPECT_TRUE(std::isfinite(std::stod(rows[6][2])));
   EXPECT_NE(rows[6][2], rows[0][2]);
   EXPECT_EQ(rows[0][2], rows[4][2]);  // the same rule twice: the same tasks give the same values
@@ -114,6 +119,7 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
   std::string all((std::istreambuf_iterator<char>(t)), std::istreambuf_iterator<char>());
   EXPECT_NE(all.find("+0.0000 +- 0.0000"), std::string::npos) << all;  // paired difference of a rule with itself
   EXPECT_NE(std::system((bin + " --rules " + a + "," + (dir / "missing.pt").string() + " > " + txt + " 2>&1").c_str()), 0);
+  EXPECT_NE(std::system((bin + " --rules raw:ten > " + txt + " 2>&1").c_str()), 0);
   fs::remove_all(dir);
 }
 
