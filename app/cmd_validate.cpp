@@ -4,8 +4,8 @@
 // difference from the first one, since the tasks are shared. Also the accuracy of the ridge readout and the
 // share of the top features' variance in their first principal component (pc1; 1 = collapsed features).
 // Two names are references rather than files: `init` (the base model before any rule step) and `raw` (the
-// same ridge readout on the raw inputs), so that a rule's number can be read against both; `raw:L` and
-// `init:L` use the ridge penalty L instead of the MetaObjective's 0.1.
+// same ridge readout on the raw inputs), so that a rule's number can be read against both. Any entry may end
+// in `:L` (raw:10, R.pt:10): the ridge readout then uses the penalty L instead of the MetaObjective's 0.1.
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -41,31 +41,45 @@ Stat stat(const std::vector<double>& v) {
   return s;
 }
 
+struct Entry {
+  std::string name;
+  double lambda = 0.1;  // the MetaObjective's ridge penalty
+  bool reference = false;
+};
+// "FILE", "raw" or "init", with an optional ":L" (a positive number: the ridge penalty).
+Entry parse_entry(const std::string& r) {
+  Entry e{r};
+  const size_t colon = r.rfind(':');
+  if (colon != std::string::npos) {
+    const std::string tail = r.substr(colon + 1);
+    size_t used = 0;
+    double lambda = NAN;
+    try {
+      lambda = std::stod(tail, &used);
+    } catch (const std::exception&) {
+    }
+    if (used > 0 && used == tail.size()) {
+      MU_CHECK(lambda > 0 && std::isfinite(lambda), "validate: the ridge penalty in '" + r + "' must be positive");
+      e.name = r.substr(0, colon), e.lambda = lambda;
+    }
+  }
+  e.reference = e.name == "raw" || e.name == "init";
+  MU_CHECK(e.reference || (e.name.rfind("raw:", 0) != 0 && e.name.rfind("init:", 0) != 0),
+           "validate: '" + r + "' needs a positive ridge penalty after the colon, e.g. raw:10");
+  return e;
+}
+
 void run(const Args& a) {
   mu::MetaConfig cfg = mu::load_meta_config(a.config);
   cfg.val_tasks = a.tasks;
   if (a.steps >= 0) cfg.val_steps = a.steps;
   if (a.seed >= 0) cfg.seed = uint64_t(a.seed);  // the tasks are drawn from the config's seed
-  // A reference ("raw", "init", "raw:L", "init:L") gets its ridge penalty; a rule file gets its theta.
+  // Each entry is a rule file or a reference (raw, init), optionally with `:L`, the ridge penalty.
+  std::vector<Entry> entries;
   std::vector<mu::Theta> thetas;
-  std::vector<double> lambdas;  // NaN for a rule file
   for (const auto& r : a.rules) {  // fail on a bad name or file before any work
-    const std::string kind = r.substr(0, r.find(':'));
-    if (kind != "raw" && kind != "init") {
-      thetas.push_back(mu::load_theta(r)), lambdas.push_back(NAN);
-      continue;
-    }
-    double lambda = 0.1;
-    if (kind.size() < r.size()) {
-      size_t used = 0;
-      try {
-        lambda = std::stod(r.substr(kind.size() + 1), &used);
-      } catch (const std::exception&) {
-      }
-      MU_CHECK(used > 0 && used == r.size() - kind.size() - 1 && lambda > 0 && std::isfinite(lambda),
-               "validate: '" + r + "' needs a positive ridge penalty after the colon, e.g. raw:10");
-    }
-    thetas.emplace_back(), lambdas.push_back(lambda);
+    entries.push_back(parse_entry(r));
+    thetas.push_back(entries.back().reference ? mu::Theta{} : mu::load_theta(entries.back().name));
   }
   mu::TaskData data = mu::load_task_data(cfg);
   mu::Validation val = mu::make_validation(cfg, data, at::kCPU);
@@ -82,8 +96,8 @@ void run(const Args& a) {
   std::vector<double> first;
   for (size_t k = 0; k < thetas.size(); ++k) {
     std::vector<mu::Validation::ItemResult> items =
-        std::isnan(lambdas[k]) ? val.evaluate_items(thetas[k])
-                               : val.evaluate_reference(a.rules[k].substr(0, a.rules[k].find(':')), lambdas[k]);
+        entries[k].reference ? val.evaluate_reference(entries[k].name, entries[k].lambda)
+                             : val.evaluate_items(thetas[k], entries[k].lambda);
     std::vector<double> loss, acc, pc1, diff;
     for (size_t i = 0; i < items.size(); ++i) {
       loss.push_back(items[i].loss), acc.push_back(items[i].accuracy), pc1.push_back(items[i].pc1);
@@ -106,7 +120,7 @@ mu::cli::RegisterCommand reg("validate", [](CLI::App& app) {
   auto* sub = app.add_subcommand("validate", "MetaObjective of several rules on the same fixed tasks of a config");
   sub->add_option("--config", a->config, "meta-training config whose task distribution is drawn")->capture_default_str();
   sub->add_option("--rules", a->rules, "rule files, comma-separated; differences are paired with the first; `init` and `raw` "
-                  "stand for the base model before any rule step and for the raw inputs (raw:L: ridge penalty L)")
+                  "stand for the base model before any rule step and for the raw inputs; NAME:L reads out with ridge penalty L")
       ->required()
       ->delimiter(',');
   sub->add_option("--tasks", a->tasks, "fixed tasks")->capture_default_str()->check(CLI::Range(1, 100000));

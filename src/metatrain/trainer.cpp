@@ -167,7 +167,8 @@ Validation::ItemResult score_item(const Validation::Item& it, const Features& fe
 }
 }  // namespace
 
-std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& theta) const {
+std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& theta, double lambda) const {
+  MU_CHECK(lambda > 0 && std::isfinite(lambda), "the ridge penalty must be positive and finite");
   at::NoGradGuard ng;
   Theta th = theta.detached();
   std::vector<ItemResult> out;
@@ -179,7 +180,7 @@ std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& thet
       out.push_back(ItemResult{});
       continue;
     }
-    out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(phi, x); }));
+    out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(phi, x); }, lambda));
   }
   return out;
 }

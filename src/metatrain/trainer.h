@@ -134,7 +134,7 @@ struct Validation {
   struct ItemResult {
     double loss = NAN, accuracy = NAN, pc1 = NAN;
   };
-  std::vector<ItemResult> evaluate_items(const Theta& theta) const;
+  std::vector<ItemResult> evaluate_items(const Theta& theta, double lambda = 0.1) const;  // lambda: ridge penalty
   // Reference points on the same tasks and readout: "init" scores the base model at phi0 (no rule step),
   // "raw" the ridge readout on the raw inputs (no base model), i.e. what the rule's features have to beat.
   // lambda: the ridge penalty (the MetaObjective's 0.1; on raw inputs, with more dimensions than labelled

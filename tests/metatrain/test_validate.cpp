@@ -40,6 +40,9 @@ TEST(Validate, PerTaskValuesAverageToTheValidationAndAreReproducible) {
   EXPECT_NEAR(a, acc, 1e-12);
   auto again = v.evaluate_items(th);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ(again[i].loss, items[i].loss);
+  // Another ridge penalty reads the same features out differently.
+  EXPECT_NE(v.evaluate_items(th, 10.0)[0].loss, items[0].loss);
+  EXPECT_EQ(v.evaluate_items(th, 10.0)[0].pc1, items[0].pc1);
   // Another rule gives other values on the same tasks.
   EXPECT_NE(v.evaluate_items(mu::init_theta(5))[0].loss, items[0].loss);
 }
@@ -95,7 +98,7 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
   std::string bin = std::string(METAUNSUP_BINARY) + " --threads 1 validate --config " + METAUNSUP_SOURCE_DIR +
                     "/configs/tiny.json --tasks 2 --steps 2";
   std::string txt = (dir / "v.txt").string();
-  ASSERT_EQ(std::system((bin + " --rules " + a + "," + b + "," + a + ",raw:0.1 --out " + csv + " > " + txt + " 2>&1").c_str()), 0);
+  ASSERT_EQ(std::system((bin + " --rules " + a + "," + b + "," + a + ",raw:0.1," + a + ":0.1 --out " + csv + " > " + txt + " 2>&1").c_str()), 0);
   std::ifstream in(csv);
   std::string line;
   std::vector<std::vector<std::string>> rows;
@@ -108,7 +111,8 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
     f.push_back(line.substr(p));
     rows.push_back(f);
   }
-  ASSERT_EQ(rows.size(), 8u);  // 3 rules and the raw reference x 2 tasks
+  ASSERT_EQ(rows.size(), 10u);  // 3 rules, the raw reference and the first rule again at lambda 0.1, x 2 tasks
+  EXPECT_EQ(rows[8][2], rows[0][2]);  // 0.1 is the MetaObjective's penalty
   EXPECT_EQ(rows[6][0], "raw:0.1");
   EXPECT_TRUE(std::isfinite(std::stod(rows[6][2])));
   EXPECT_NE(rows[6][2], rows[0][2]);
