@@ -45,6 +45,7 @@ struct Entry {
   std::string name;
   double lambda = 0.1;  // the MetaObjective's ridge penalty
   bool reference = false;
+  mu::Theta theta;  // a rule file's; empty for a reference
 };
 // "FILE", "raw" or "init", with an optional ":L" (a positive number: the ridge penalty).
 Entry parse_entry(const std::string& r) {
@@ -76,10 +77,9 @@ void run(const Args& a) {
   if (a.seed >= 0) cfg.seed = uint64_t(a.seed);  // the tasks are drawn from the config's seed
   // Each entry is a rule file or a reference (raw, init), optionally with `:L`, the ridge penalty.
   std::vector<Entry> entries;
-  std::vector<mu::Theta> thetas;
   for (const auto& r : a.rules) {  // fail on a bad name or file before any work
     entries.push_back(parse_entry(r));
-    thetas.push_back(entries.back().reference ? mu::Theta{} : mu::load_theta(entries.back().name));
+    if (!entries.back().reference) entries.back().theta = mu::load_theta(entries.back().name);
   }
   mu::TaskData data = mu::load_task_data(cfg);
   mu::Validation val = mu::make_validation(cfg, data, at::kCPU);
@@ -94,10 +94,10 @@ void run(const Args& a) {
   std::cout << fmt::format("{:40s} {:>17s} {:>22s} {:>8s} {:>6s} {:>6s}\n", "rule", "meta-objective",
                            "minus the first rule", "accuracy", "pc1", "failed");
   std::vector<double> first;
-  for (size_t k = 0; k < thetas.size(); ++k) {
+  for (size_t k = 0; k < entries.size(); ++k) {
+    const Entry& e = entries[k];
     std::vector<mu::Validation::ItemResult> items =
-        entries[k].reference ? val.evaluate_reference(entries[k].name, entries[k].lambda)
-                             : val.evaluate_items(thetas[k], entries[k].lambda);
+        e.reference ? val.evaluate_reference(e.name, e.lambda) : val.evaluate_items(e.theta, e.lambda);
     std::vector<double> loss, acc, pc1, diff;
     for (size_t i = 0; i < items.size(); ++i) {
       loss.push_back(items[i].loss), acc.push_back(items[i].accuracy), pc1.push_back(items[i].pc1);

@@ -147,6 +147,10 @@ Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Devi
 }
 
 namespace {
+void check_ridge_penalty(double lambda) {
+  MU_CHECK(lambda > 0 && std::isfinite(lambda), "the ridge penalty must be positive and finite");
+}
+
 // MetaObjective, ridge accuracy and pc1 of one task's features; `features` maps inputs (n, N^0) to (n, D).
 template <class Features>
 Validation::ItemResult score_item(const Validation::Item& it, const Features& features, double lambda = 0.1) {
@@ -168,7 +172,7 @@ Validation::ItemResult score_item(const Validation::Item& it, const Features& fe
 }  // namespace
 
 std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& theta, double lambda) const {
-  MU_CHECK(lambda > 0 && std::isfinite(lambda), "the ridge penalty must be positive and finite");
+  check_ridge_penalty(lambda);
   at::NoGradGuard ng;
   Theta th = theta.detached();
   std::vector<ItemResult> out;
@@ -187,7 +191,7 @@ std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& thet
 
 std::vector<Validation::ItemResult> Validation::evaluate_reference(const std::string& kind, double lambda) const {
   MU_CHECK(kind == "raw" || kind == "init", "validation reference must be raw or init, not " + kind);
-  MU_CHECK(lambda > 0 && std::isfinite(lambda), "the ridge penalty must be positive and finite");
+  check_ridge_penalty(lambda);
   at::NoGradGuard ng;
   std::vector<ItemResult> out;
   for (const auto& it : items) {
