@@ -1,4 +1,5 @@
-// `metaunsup validate --config NAME|FILE --rules A.pt,B.pt,.. [--tasks K] [--steps S] [--seed N] [--out F.csv]`:
+// `metaunsup validate --config NAME|FILE --rules A.pt,B.pt,.. [--tasks K] [--steps S] [--seed N] [--arch WxD]
+//  [--out F.csv]`:
 // the MetaObjective of several rules on the same K fixed tasks of a config's distribution (meta-training's
 // validation, with as many tasks as asked): mean and standard error per rule, and each rule's paired
 // difference from the first one, since the tasks are shared. Also the accuracy of the ridge readout and the
@@ -20,7 +21,7 @@
 
 namespace {
 struct Args {
-  std::string config = "cpu-act-d4", out;
+  std::string config = "cpu-act-d4", out, arch;
   std::vector<std::string> rules;
   int64_t tasks = 32, steps = -1;
   int64_t seed = -1;
@@ -74,6 +75,7 @@ void run(const Args& a) {
   mu::MetaConfig cfg = mu::load_meta_config(a.config);
   cfg.val_tasks = a.tasks;
   if (a.steps >= 0) cfg.val_steps = a.steps;
+  if (!a.arch.empty()) cfg.fix_arch(a.arch);  // same tasks and seeds, another network
   if (a.seed >= 0) cfg.seed = uint64_t(a.seed);  // the tasks are drawn from the config's seed
   // Each entry is a rule file or a reference (raw, init), optionally with `:L`, the ridge penalty.
   std::vector<Entry> entries;
@@ -128,6 +130,7 @@ mu::cli::RegisterCommand reg("validate", [](CLI::App& app) {
       ->check(CLI::Range(0, 1000000));
   sub->add_option("--seed", a->seed, "task draw (default: the config's seed, i.e. its validation tasks and more)")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 62));
+  sub->add_option("--arch", a->arch, "hidden layers WIDTHxDEPTH (e.g. 512x1) instead of the config's widths and depths");
   sub->add_option("--out", a->out, "write every rule's per-task values as CSV");
   sub->callback([a] {
     mu::init_runtime();

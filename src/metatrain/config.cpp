@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -97,6 +98,23 @@ void MetaConfig::validate() const {
   if (max_staleness < 0) bad("max_staleness must be >= 0");
   if (checkpoint_every < 1) bad("checkpoint_every must be >= 1");
   if (validate_every < 0 || val_tasks < 0 || val_steps < 0) bad("validation settings must be >= 0");
+}
+
+void MetaConfig::fix_arch(const std::string& hidden) {
+  const std::string why = "bad --arch '" + hidden + "' (expected WIDTHxDEPTH like 512x2)";
+  const size_t x = hidden.find('x');
+  MU_CHECK(x != std::string::npos && x > 0 && x + 1 < hidden.size(), why);
+  for (size_t i = 0; i < hidden.size(); ++i) MU_CHECK(i == x || std::isdigit(uint8_t(hidden[i])), why);
+  int64_t w = 0, d = 0;
+  try {
+    w = std::stoll(hidden.substr(0, x)), d = std::stoll(hidden.substr(x + 1));
+  } catch (const std::logic_error&) {
+    throw Error(why);
+  }
+  MU_CHECK(w >= 1 && w <= 65536 && d >= 1 && d <= 64, why);
+  width_min = width_max = w;
+  depth_min = depth_max = d;
+  validate();
 }
 
 double MetaConfig::lr_at(int64_t step) const {

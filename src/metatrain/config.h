@@ -79,6 +79,9 @@ struct MetaConfig {
   nlohmann::json to_json() const;
   static MetaConfig from_json(const nlohmann::json& j);  // throws mu::Error on unknown keys / bad values
   void validate() const;
+  // Pins the task distribution to one architecture, "WxD" (D hidden layers of W units), e.g. to read a rule
+  // out on a wider network than it was meta-trained on (`validate --arch`). Throws mu::Error on bad input.
+  void fix_arch(const std::string& hidden);
   int64_t curriculum() const { return curriculum_steps > 0 ? curriculum_steps : std::max<int64_t>(1, steps / 4); }
   double lr_at(int64_t step) const;
   std::pair<int64_t, int64_t> unroll_range(int64_t step) const;

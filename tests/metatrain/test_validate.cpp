@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/error.h"
 #include "eval/analysis.h"
 #include "metatrain/trainer.h"
 #include "rule/theta.h"
@@ -127,4 +128,30 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
   fs::remove_all(dir);
 }
 
+}  // namespace
+
+namespace {
+// `validate --arch WxD`: the same tasks read out through another network, and a clear error on bad input.
+TEST(Validate, FixArchPinsTheNetworkAndKeepsTheTasks) {
+  mu::MetaConfig c = mu::testing::small_config();
+  c.val_tasks = 2;
+  mu::TaskData data = mu::load_task_data(c);
+  mu::Validation v = mu::make_validation(c, data, at::kCPU);
+  mu::MetaConfig wide = c;
+  wide.fix_arch("48x3");
+  mu::TaskData wide_data = mu::load_task_data(wide);  // the sampler draws the architectures
+  mu::Validation w = mu::make_validation(wide, wide_data, at::kCPU);
+  ASSERT_EQ(w.items.size(), 2u);
+  for (const auto& it : w.items) {
+    ASSERT_EQ(it.phi0.layers(), 4);  // 3 hidden layers + the 32-unit embedding
+    for (int64_t l = 1; l <= 3; ++l) EXPECT_EQ(it.phi0.width(l), 48);
+    EXPECT_EQ(it.phi0.width(4), 32);
+  }
+  auto raw = v.evaluate_reference("raw"), raw_wide = w.evaluate_reference("raw");
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(raw[i].loss, raw_wide[i].loss);  // same labelled batches
+  for (const char* bad : {"", "48", "x3", "48x", "48x0", "0x3", "48x3x2", "-4x2", "4.5x2", "48,32"}) {
+    mu::MetaConfig b = c;
+    EXPECT_THROW(b.fix_arch(bad), mu::Error) << bad;
+  }
+}
 }  // namespace
