@@ -128,9 +128,6 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
   fs::remove_all(dir);
 }
 
-}  // namespace
-
-namespace {
 // `validate --arch WxD`: the same tasks read out through another network, and a clear error on bad input.
 TEST(Validate, FixArchPinsTheNetworkAndKeepsTheTasks) {
   mu::MetaConfig c = mu::testing::small_config();
