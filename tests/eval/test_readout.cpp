@@ -63,11 +63,14 @@ TEST(EvalReadout, LogisticGradientVanishesAtOptimum) {
   opt.tol = 1e-12;
   mu::Readout r = mu::fit_logistic_ovr(x, y, 4, opt);
   at::Tensor A = at::cat({x.to(at::kDouble), at::ones({x.size(0), 1}, at::kDouble)}, 1);
+  // Relative to the gradient at w = 0 (the problem's scale): the last digits of the solver's iterates differ
+  // between CPUs' BLAS kernels (1.4e-8 absolute on an AMD EPYC).
   for (int64_t k = 0; k < 4; ++k) {
     at::Tensor s = (y == k).to(at::kDouble) * 2 - 1;
     at::Tensor w = r.coef.select(1, k);
     at::Tensor g = w - at::mv(A.t(), s * at::sigmoid(-s * at::mv(A, w)));
-    EXPECT_LT(g.abs().max().item<double>(), 1e-8);
+    const double g0 = (at::mv(A.t(), s) * 0.5).abs().max().item<double>();
+    EXPECT_LT(g.abs().max().item<double>(), 1e-9 * g0) << "g0 " << g0;
   }
   mu::Readout m = mu::fit_logistic_multinomial(x, y, 4, opt);
   at::Tensor Y = at::one_hot(y, 4).to(at::kDouble);

@@ -77,8 +77,11 @@ TEST(NoiseScale, ProbeIsFiniteReproducibleAndIndependentOfWorkers) {
   ASSERT_EQ(a.gram.sizes(), (std::vector<int64_t>{4, 4}));
   EXPECT_NEAR(a.gram[0][0].item<double>(), a.norm[0] * a.norm[0], 1e-9 * a.norm[0] * a.norm[0]);
   mu::NoiseProbe b = mu::probe_noise_scale(c, data, th, 4, 0, 2, 9);
-  for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(a.norm[i], b.norm[i], 1e-4 * a.norm[i]);  // float32; thread splits differ
-  EXPECT_NEAR(a.scale.trace_sigma, b.scale.trace_sigma, 1e-4 * a.scale.trace_sigma);
+  // float32 meta-gradients through unrolls; the split over workers changes summation orders, and how much
+  // that shows depends on the CPU's kernels (3.3e-4 relative on an AMD EPYC). A lost or doubled task would
+  // be off by far more.
+  for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(a.norm[i], b.norm[i], 2e-3 * a.norm[i]);
+  EXPECT_NEAR(a.scale.trace_sigma, b.scale.trace_sigma, 2e-3 * a.scale.trace_sigma);
   mu::NoiseProbe other = mu::probe_noise_scale(c, data, th, 4, 0, 1, 10);
   EXPECT_NE(a.norm[0], other.norm[0]);
   EXPECT_THROW(mu::probe_noise_scale(c, data, th, 1, 0, 1, 9), mu::Error);
