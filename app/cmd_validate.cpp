@@ -1,5 +1,5 @@
 // `metaunsup validate --config NAME|FILE --rules A.pt,B.pt,.. [--tasks K] [--steps S] [--seed N] [--arch WxD]
-//  [--out F.csv]`:
+//  [--eta E] [--out F.csv]`:
 // the MetaObjective of several rules on the same K fixed tasks of a config's distribution (meta-training's
 // validation, with as many tasks as asked): mean and standard error per rule, and each rule's paired
 // difference from the first one, since the tasks are shared. Also the accuracy of the ridge readout and the
@@ -25,6 +25,7 @@ struct Args {
   std::vector<std::string> rules;
   int64_t tasks = 32, steps = -1;
   int64_t seed = -1;
+  double eta = 0;  // 0: each rule file's own inner step
 };
 
 struct Stat {
@@ -82,6 +83,7 @@ void run(const Args& a) {
   for (const auto& r : a.rules) {  // fail on a bad name or file before any work
     entries.push_back(parse_entry(r));
     if (!entries.back().reference) entries.back().theta = mu::load_theta(entries.back().name);
+    if (a.eta > 0) entries.back().theta.options.eta = a.eta;  // the inner step is a choice made on this side too
   }
   mu::TaskData data = mu::load_task_data(cfg);
   mu::Validation val = mu::make_validation(cfg, data, at::kCPU);
@@ -131,6 +133,8 @@ mu::cli::RegisterCommand reg("validate", [](CLI::App& app) {
   sub->add_option("--seed", a->seed, "task draw (default: the config's seed, i.e. its validation tasks and more)")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 62));
   sub->add_option("--arch", a->arch, "hidden layers WIDTHxDEPTH (e.g. 512x1) instead of the config's widths and depths");
+  sub->add_option("--eta", a->eta, "inner step size for every rule (default: each rule file's own)")
+      ->check(CLI::PositiveNumber);
   sub->add_option("--out", a->out, "write every rule's per-task values as CSV");
   sub->callback([a] {
     mu::init_runtime();

@@ -1,7 +1,5 @@
 #include "base/base_model.h"
 
-#include <sstream>
-
 #include "common/archive.h"
 #include "common/error.h"
 #include "common/random.h"
@@ -14,28 +12,38 @@ std::string Arch::str() const {
   return s + " " + to_string(activation);
 }
 
+namespace {
+// A whole, plain positive decimal: no sign, point, spaces or trailing text ("4.5" and "48x3x2" are refused,
+// where std::stoll would read 4 and 48).
+int64_t parse_count(const std::string& s, const std::string& why) {
+  MU_CHECK(!s.empty() && s.size() <= 9, why);
+  for (char c : s) MU_CHECK(c >= '0' && c <= '9', why);
+  return std::stoll(s);
+}
+}  // namespace
+
 Arch make_arch(int64_t input, const std::string& hidden, int64_t output, Activation act) {
   MU_CHECK(input >= 1, "input width must be >= 1");
+  const std::string why = "bad --arch '" + hidden + "' (expected WIDTHxDEPTH like 128x4, or a list like 256,128)";
   Arch a;
   a.activation = act;
   a.widths.push_back(input);
-  auto x = hidden.find('x');
-  try {
-    if (x != std::string::npos) {
-      int64_t w = std::stoll(hidden.substr(0, x)), n = std::stoll(hidden.substr(x + 1));
-      MU_CHECK(w >= 1 && n >= 0 && n <= 64, "bad --arch '" + hidden + "'");
-      for (int64_t i = 0; i < n; ++i) a.widths.push_back(w);
-    } else if (!hidden.empty()) {
-      std::stringstream ss(hidden);
-      std::string item;
-      while (std::getline(ss, item, ',')) {
-        int64_t w = std::stoll(item);
-        MU_CHECK(w >= 1, "bad --arch '" + hidden + "'");
-        a.widths.push_back(w);
-      }
+  const size_t x = hidden.find('x');
+  if (x != std::string::npos) {  // WxD: D layers of W units (D = 0: no hidden layer)
+    const int64_t w = parse_count(hidden.substr(0, x), why), n = parse_count(hidden.substr(x + 1), why);
+    MU_CHECK(w >= 1 && n <= 64, why);
+    a.widths.insert(a.widths.end(), size_t(n), w);
+  } else if (!hidden.empty()) {  // W1,W2,...: one entry per hidden layer
+    size_t start = 0;
+    while (true) {
+      const size_t comma = hidden.find(',', start);
+      const int64_t w = parse_count(hidden.substr(start, comma - start), why);
+      MU_CHECK(w >= 1, why);
+      a.widths.push_back(w);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
     }
-  } catch (const std::logic_error&) {
-    throw Error("bad --arch '" + hidden + "' (expected WIDTHxDEPTH like 128x4, or a list like 256,128)");
+    MU_CHECK(a.widths.size() <= 65, why);
   }
   a.widths.push_back(output);
   return a;

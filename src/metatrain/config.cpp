@@ -11,6 +11,7 @@
 #include <set>
 
 #include "base/activation.h"
+#include "base/base_model.h"
 #include "common/error.h"
 #include "data/catalog.h"
 
@@ -101,19 +102,19 @@ void MetaConfig::validate() const {
 }
 
 void MetaConfig::fix_arch(const std::string& hidden) {
+  // The sampler draws one width for all hidden layers, so only WxD (D >= 1) can be pinned; make_arch
+  // checks the numbers.
   const std::string why = "bad --arch '" + hidden + "' (expected WIDTHxDEPTH like 512x2)";
-  const size_t x = hidden.find('x');
-  MU_CHECK(x != std::string::npos && x > 0 && x + 1 < hidden.size(), why);
-  for (size_t i = 0; i < hidden.size(); ++i) MU_CHECK(i == x || std::isdigit(uint8_t(hidden[i])), why);
-  int64_t w = 0, d = 0;
+  MU_CHECK(hidden.find('x') != std::string::npos, why);
+  Arch a;
   try {
-    w = std::stoll(hidden.substr(0, x)), d = std::stoll(hidden.substr(x + 1));
-  } catch (const std::logic_error&) {
+    a = make_arch(1, hidden);
+  } catch (const Error&) {
     throw Error(why);
   }
-  MU_CHECK(w >= 1 && w <= 65536 && d >= 1 && d <= 64, why);
-  width_min = width_max = w;
-  depth_min = depth_max = d;
+  MU_CHECK(a.layers() >= 2 && a.widths[1] <= 65536, why);
+  width_min = width_max = a.widths[1];
+  depth_min = depth_max = a.layers() - 1;
   validate();
 }
 

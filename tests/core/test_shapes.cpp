@@ -41,6 +41,18 @@ TEST(Shapes, EveryActivation) {
     for (Activation act : all_activations()) expect_good_step(th, make_arch(in, hid, 32, act), 17, 5);
 }
 
+// `--arch` strings: both forms give the widths they say; anything else is refused, not half-read.
+TEST(Shapes, MakeArchReadsBothFormsAndRefusesTheRest) {
+  EXPECT_EQ(make_arch(196, "128x4").widths, (std::vector<int64_t>{196, 128, 128, 128, 128, 32}));
+  EXPECT_EQ(make_arch(10, "16,12", 8).widths, (std::vector<int64_t>{10, 16, 12, 8}));
+  EXPECT_EQ(make_arch(10, "64").widths, (std::vector<int64_t>{10, 64, 32}));
+  EXPECT_EQ(make_arch(10, "5x0").widths, (std::vector<int64_t>{10, 32}));  // no hidden layer
+  EXPECT_EQ(make_arch(10, "").widths, (std::vector<int64_t>{10, 32}));
+  for (const char* bad : {"4.5x2", "48x3x2", "x3", "48x", "0x3", "-4x2", "48x65", "4 x2", "16,,12", "16,", ",16",
+                          "16,0", "16;12", "abc", "12345678901x1"})
+    EXPECT_THROW(make_arch(10, bad), Error) << bad;
+}
+
 TEST(Shapes, SeedsReproduce) {
   Theta th = init_theta(9);
   Arch a = make_arch(20, "16,16");
