@@ -18,7 +18,7 @@ run: build
 
 # The data tests need every data set; a failed fetch (no network) leaves them skipped, with the reason printed.
 test: build
-	$(BUILD)/metaunsup data fetch glyphs stamps emoji mnist fashion-mnist spam > $(BUILD)/fetch.log 2>&1 \
+	$(BUILD)/metaunsup data fetch --all > $(BUILD)/fetch.log 2>&1 \
 	  || { tail -3 $(BUILD)/fetch.log; echo 'make test: data fetch failed (see $(BUILD)/fetch.log); the data tests will be skipped'; }
 	cd $(BUILD) && ./metaunsup_tests --gtest_brief=1
 
