@@ -1,5 +1,5 @@
 // `metaunsup validate --config NAME|FILE --rules A.pt,B.pt,.. [--tasks K] [--steps S] [--seed N] [--arch WxD]
-//  [--eta E] [--out F.csv]`:
+//  [--eta E] [--features-from top|hidden|K] [--out F.csv]`:
 // the MetaObjective of several rules on the same K fixed tasks of a config's distribution (meta-training's
 // validation, with as many tasks as asked): mean and standard error per rule, and each rule's paired
 // difference from the first one, since the tasks are shared. Also the accuracy of the ridge readout and the
@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "base/base_model.h"
 #include "cli.h"
 #include "common/error.h"
 #include "common/runtime.h"
@@ -21,7 +22,7 @@
 
 namespace {
 struct Args {
-  std::string config = "cpu-act-d4", out, arch;
+  std::string config = "cpu-act-d4", out, arch, features_from = "top";
   std::vector<std::string> rules;
   int64_t tasks = 32, steps = -1;
   int64_t seed = -1;
@@ -87,6 +88,9 @@ void run(const Args& a) {
   }
   mu::TaskData data = mu::load_task_data(cfg);
   mu::Validation val = mu::make_validation(cfg, data, at::kCPU);
+  val.features_below_top = mu::parse_features_from(a.features_from);
+  MU_CHECK(val.features_below_top <= cfg.depth_min, "validate: --features-from " + a.features_from +
+                                                        " reaches below the first hidden layer of the shallowest task");
   std::cerr << fmt::format("[validate] {} tasks of config {} (seed {}), {} rule steps each\n", cfg.val_tasks,
                            cfg.name, cfg.seed, cfg.val_steps);
   std::ofstream csv;
@@ -133,6 +137,10 @@ mu::cli::RegisterCommand reg("validate", [](CLI::App& app) {
   sub->add_option("--seed", a->seed, "task draw (default: the config's seed, i.e. its validation tasks and more)")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 62));
   sub->add_option("--arch", a->arch, "hidden layers WIDTHxDEPTH (e.g. 512x1) instead of the config's widths and depths");
+  sub->add_option("--features-from", a->features_from,
+                  "layer read out: top (the embedding, as meta-training), hidden (the last hidden layer) or a number "
+                  "of layers below the top")
+      ->capture_default_str();
   sub->add_option("--eta", a->eta, "inner step size for every rule (default: each rule file's own)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--out", a->out, "write every rule's per-task values as CSV");

@@ -13,7 +13,7 @@ namespace mu::cli {
 
 struct EvalArgs {
   std::string rule, data = "mnist", out, arch = "128x4", activation = "relu", baselines = "all",
-              readout = "logistic";
+              readout = "logistic", features_from = "top";
   int64_t resolution = 14;
   bool no_permute = false;
   EvalConfig cfg;
@@ -32,6 +32,10 @@ inline void add_eval_options(CLI::App* sub, EvalArgs* a, bool experiment) {
                                "vae,pca,kmeans,raw")
       ->capture_default_str();
   sub->add_option("--readout", a->readout, "headline readout: logistic (OvR), multinomial or ridge")
+      ->capture_default_str();
+  sub->add_option("--features-from", a->features_from,
+                  "layer the network methods are read out from: top (the embedding, the paper's), hidden (the last "
+                  "hidden layer) or a number of layers below the top")
       ->capture_default_str();
   sub->add_option("--shots", a->cfg.shots, "labelled examples per class")->capture_default_str();
   sub->add_option("--seeds", a->cfg.seeds, "base-model seeds")->capture_default_str();
@@ -59,6 +63,7 @@ inline void finish_eval_args(EvalArgs* a, bool experiment) {
   a->cfg.hidden = a->arch;
   a->cfg.activation = parse_activation(a->activation);
   a->cfg.readout = parse_readout(a->readout);
+  a->cfg.features_below_top = parse_features_from(a->features_from);
   a->cfg.shuffle_input = !a->no_permute;
   std::string b = a->baselines == "none" ? "" : a->baselines;
   std::vector<std::string> m = b == "all" ? all_methods() : parse_methods(b);

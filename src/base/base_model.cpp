@@ -63,6 +63,22 @@ Phi Phi::detached() const {
   return p;
 }
 
+Phi Phi::below_top(int64_t k) const {
+  MU_CHECK(k >= 0 && k < layers(), "features from " + std::to_string(k) + " layers below the top: the network has only " +
+                                       std::to_string(layers()) + " layers");
+  Phi p = *this;
+  for (auto* v : {&p.W, &p.V, &p.b}) v->resize(v->size() - size_t(k));
+  return p;
+}
+
+int64_t parse_features_from(const std::string& s) {
+  if (s == "top") return 0;
+  if (s == "hidden") return 1;
+  const std::string why = "bad --features-from '" + s + "' (expected top, hidden or a number of layers below the top)";
+  MU_CHECK(!s.empty() && s.size() <= 3 && s.find_first_not_of("0123456789") == std::string::npos, why);
+  return std::stoll(s);
+}
+
 Phi Phi::requires_grad(bool on) const {
   Phi p = detached();
   for (auto* v : {&p.W, &p.V, &p.b})

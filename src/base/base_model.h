@@ -30,7 +30,14 @@ struct Phi {
   std::vector<at::Tensor> tensors() const;  // W..., V..., b... (the state the rule updates)
   Phi detached() const;
   Phi requires_grad(bool on) const;
+  // The network up to layer L - below_top (shared tensors), so that embed() returns X^{L-below_top}:
+  // features read out below the embedding (0 = the whole network). Throws unless 0 <= below_top < L.
+  Phi below_top(int64_t below_top) const;
 };
+
+// The CLI's --features-from: "top" (the embedding X^L, the paper's readout) -> 0, "hidden" (the last hidden
+// layer) -> 1, or a count of layers below the top. Throws mu::Error on anything else.
+int64_t parse_features_from(const std::string& s);
 
 // Section 2.2: W, V ~ TN(0.01) drawn independently, b ~ TN(0.1), uniform random input permutation.
 Phi init_phi(const Arch& arch, uint64_t seed, at::ScalarType dtype = at::kFloat, bool shuffle_input = true);

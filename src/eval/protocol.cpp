@@ -156,6 +156,8 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
   R.train_examples = tr.size();
   R.test_examples = te.size();
   R.arch = make_arch(tr.dim(), cfg.hidden, cfg.embedding, cfg.activation);
+  MU_CHECK(cfg.features_below_top >= 0 && cfg.features_below_top < R.arch.layers(),
+           "evaluate: --features-from reaches below the first hidden layer of " + R.arch.str());
   Theta theta;
   if (theta_in) {
     theta = *theta_in;
@@ -248,7 +250,8 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
         score(mr, d, f.full(xl), Ftest, J.narrow(0, 0, xl.size(0)), J.narrow(0, xl.size(0), xp.size(0)));
       }
     };
-    auto phi_features = [&](const Phi& phi) {
+    auto phi_features = [&](const Phi& full) {
+      const Phi phi = full.below_top(cfg.features_below_top);  // the layer the readout sees
       return Features{[&ref, phi](const at::Tensor& x) { return embed_reference(phi, ref, x); },
                       [phi](const at::Tensor& x) { return embed(phi, x); }};
     };
@@ -268,7 +271,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
           LabelledBatch b{xte.index_select(0, pi), yte.index_select(0, pi)};
           CurvePoint cp;
           cp.step = t;
-          at::Tensor F = embed(phi, at::cat({a.x, b.x}));
+          at::Tensor F = embed(phi.below_top(cfg.features_below_top), at::cat({a.x, b.x}));
           Readout lr = fit_logistic_ovr(F.narrow(0, 0, a.x.size(0)), a.y, K, cfg.logistic);
           cp.logistic_accuracy = score_readout(lr, F.narrow(0, a.x.size(0), b.x.size(0)), b.y).accuracy;
           MetaObjectiveResult mo = meta_objective(phi, a, b, K);
@@ -293,8 +296,9 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
           at::Tensor xl = xtr.index_select(0, dr.lab), yl = ytr.index_select(0, dr.lab);
           SupervisedModel sm = train_supervised(phi0, xl, yl, K, cfg.supervised, derive_seed(cfg.seed, s, 7, d));
           at::Tensor xp = xte.index_select(0, dr.paper);
-          at::Tensor J = embed(sm.phi, at::cat({xl, xp}));
-          RunResult rr = score(mr, d, embed_reference(sm.phi, ref, xl), embed_reference(sm.phi, ref, xte),
+          const Phi read = sm.phi.below_top(cfg.features_below_top);
+          at::Tensor J = embed(read, at::cat({xl, xp}));
+          RunResult rr = score(mr, d, embed_reference(read, ref, xl), embed_reference(read, ref, xte),
                                J.narrow(0, 0, xl.size(0)), J.narrow(0, xl.size(0), xp.size(0)));
           mr.runs.back().head_accuracy =
               (sm.logits(ref, xte).argmax(1) == yte).to(at::kDouble).mean().item<double>();
@@ -342,6 +346,7 @@ nlohmann::json to_json(const EvalResult& r, const RuleInfo& rule) {
   j["draws"] = r.config.draws;
   j["permuted_input"] = r.config.shuffle_input;
   j["readout"] = to_string(r.config.readout);
+  j["features_below_top"] = r.config.features_below_top;  // 0: the embedding X^L
   j["classes"] = r.classes;
   j["train_examples"] = r.train_examples;
   j["test_examples"] = r.test_examples;

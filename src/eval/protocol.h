@@ -31,6 +31,7 @@ std::vector<std::string> parse_methods(const std::string& list);
 struct EvalConfig {
   std::string hidden = "128x4";  // hidden widths (make_arch syntax); input from the data, output below
   int64_t embedding = 32;        // N^L
+  int64_t features_below_top = 0;  // network methods read out X^{L-k}: 0 the embedding (the paper's), 1 the last hidden layer
   Activation activation = Activation::relu;
   bool shuffle_input = true;     // fresh random input permutation per base-model seed
   int64_t steps = 3000;          // applications of the learned rule

@@ -184,7 +184,8 @@ std::vector<Validation::ItemResult> Validation::evaluate_items(const Theta& thet
       out.push_back(ItemResult{});
       continue;
     }
-    out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(phi, x); }, lambda));
+    const Phi read = phi.below_top(features_below_top);
+    out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(read, x); }, lambda));
   }
   return out;
 }
@@ -198,7 +199,7 @@ std::vector<Validation::ItemResult> Validation::evaluate_reference(const std::st
     if (kind == "raw")
       out.push_back(score_item(it, [](const at::Tensor& x) { return x; }, lambda));
     else
-      out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(it.phi0, x); }, lambda));
+      out.push_back(score_item(it, [&](const at::Tensor& x) { return embed(it.phi0.below_top(features_below_top), x); }, lambda));
   }
   return out;
 }

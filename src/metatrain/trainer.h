@@ -127,6 +127,9 @@ struct Validation {
     int64_t classes = 0;
   };
   std::vector<Item> items;
+  // Layer the readout sees: X^{L - features_below_top} (0: the embedding, as meta-training does; 1: the last
+  // hidden layer). Applies to evaluate_items and the "init" reference.
+  int64_t features_below_top = 0;
   // Mean meta-objective (and test accuracy) after val_steps rule steps from each fixed phi0.
   std::pair<double, double> evaluate(const Theta& theta) const;
   // The same per task (mean over its evals), NaN where the unroll failed; pc1: the share of the top

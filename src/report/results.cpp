@@ -70,6 +70,7 @@ const json& results_schema() {
         "seeds": {"type": "integer", "minimum": 1},
         "draws": {"type": "integer", "minimum": 1},
         "classes": {"type": "integer", "minimum": 2},
+        "features_below_top": {"type": "integer", "minimum": 0},
         "test_examples": {"type": "integer", "minimum": 1},
         "rule": {"type": "object", "required": ["file", "sha256"],
                  "properties": {"file": {"type": "string"}, "sha256": {"type": "string"}}},
@@ -223,6 +224,9 @@ std::string results_markdown(const json& r) {
   o << "| base model | " << arch_str(r["architecture"]) << " " << r.value("activation", "") << " |\n";
   o << "| learned rule | `" << r["rule"].value("file", "") << "` (sha256 " << r["rule"].value("sha256", "").substr(0, 12)
     << "…, " << r["rule"].value("variant", "") << ", eta " << r["rule"].value("eta", 0.0) << ") |\n";
+  if (r.value("features_below_top", 0) > 0)
+    o << "| features read out | X^(L-" << r.value("features_below_top", 0) << ") for the network methods ("
+      << (r.value("features_below_top", 0) == 1 ? "the last hidden layer" : "a hidden layer") << "), not the embedding |\n";
   o << "| inner steps | " << r.value("steps", 0) << " (batch " << r.value("batch", 0) << ") |\n";
   o << "| labelled examples | " << r.value("shots", 0) << " per class (" << r.value("classes", 0)
     << " classes), drawn from the training split |\n";

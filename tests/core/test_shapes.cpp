@@ -107,6 +107,25 @@ TEST(BaseModel, ForwardMatchesTheDefinition) {
   EXPECT_LT(max_abs(f.X.back() - X), 1e-10);
 }
 
+// --features-from: reading out below the embedding is the same network stopped early.
+TEST(BaseModel, BelowTopReadsOutAHiddenLayer) {
+  Phi p = init_phi(make_arch(10, "9,7,5"), 4);
+  at::Tensor x = batch(6, 10, 5);
+  Activations f = forward(p, x);
+  for (int64_t k = 0; k < 4; ++k) {
+    at::Tensor F = embed(p.below_top(k), x);
+    EXPECT_EQ(F.sizes(), f.X[4 - k].sizes()) << k;
+    EXPECT_TRUE(F.equal(f.X[4 - k])) << k;
+  }
+  EXPECT_EQ(p.layers(), 4);  // p itself is untouched
+  EXPECT_THROW(p.below_top(4), Error);
+  EXPECT_THROW(p.below_top(-1), Error);
+  EXPECT_EQ(parse_features_from("top"), 0);
+  EXPECT_EQ(parse_features_from("hidden"), 1);
+  EXPECT_EQ(parse_features_from("2"), 2);
+  for (const char* bad : {"", "-1", "Hidden", "1.5", "bottom", "12345"}) EXPECT_THROW(parse_features_from(bad), Error) << bad;
+}
+
 TEST(BaseModel, SaveLoadRoundTrip) {
   Phi p = init_phi(make_arch(12, "7,5", 32, Activation::elu), 3);
   std::string path = ::testing::TempDir() + "/phi.pt";

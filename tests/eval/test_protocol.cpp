@@ -104,6 +104,31 @@ TEST(EvalProtocol, ZeroStepsLearnedEqualsRandomInit) {
   }
 }
 
+// --features-from hidden: the network methods (learned, random, supervised) are read out from the last
+// hidden layer; the others do not depend on it.
+TEST(EvalProtocol, FeaturesFromTheLastHiddenLayer) {
+  mu::Split data = toy_split(4);
+  mu::Theta theta = mu::init_theta(0);
+  mu::EvalConfig cfg = small_config();
+  cfg.hidden = "12x2";
+  cfg.seeds = 1;
+  cfg.methods = {"learned", "random", "supervised", "raw"};
+  mu::EvalResult top = mu::run_evaluation(cfg, &theta, data, 0);
+  cfg.features_below_top = 1;
+  mu::EvalResult hid = mu::run_evaluation(cfg, &theta, data, 0);
+  for (const char* m : {"learned", "random", "supervised"}) {
+    EXPECT_EQ(top.find(m)->feature_dim, 32) << m;
+    EXPECT_EQ(hid.find(m)->feature_dim, 12) << m;
+  }
+  EXPECT_EQ(hid.find("raw")->runs[0].accuracy, top.find("raw")->runs[0].accuracy);
+  nlohmann::json j = mu::to_json(hid, {"rule.pt", "abc"});
+  EXPECT_EQ(j["features_below_top"], 1);
+  EXPECT_TRUE(mu::report::validate(j, mu::report::results_schema()).empty());
+  EXPECT_NE(mu::report::results_markdown(j).find("the last hidden layer"), std::string::npos);
+  cfg.features_below_top = 3;  // 2 hidden layers + the embedding: nothing 3 layers below the top
+  EXPECT_THROW(mu::run_evaluation(cfg, &theta, data, 0), mu::Error);
+}
+
 TEST(EvalProtocol, RejectsBadConfigurations) {
   mu::Split data = toy_split(3);
   mu::Theta theta = mu::init_theta(0);

@@ -125,6 +125,9 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
   EXPECT_NE(all.find("+0.0000 +- 0.0000"), std::string::npos) << all;  // paired difference of a rule with itself
   EXPECT_NE(std::system((bin + " --rules " + a + "," + (dir / "missing.pt").string() + " > " + txt + " 2>&1").c_str()), 0);
   EXPECT_NE(std::system((bin + " --rules raw:ten > " + txt + " 2>&1").c_str()), 0);
+  EXPECT_NE(std::system((bin + " --rules " + a + " --features-from middle > " + txt + " 2>&1").c_str()), 0);
+  EXPECT_NE(std::system((bin + " --rules " + a + " --features-from 9 > " + txt + " 2>&1").c_str()), 0);
+  ASSERT_EQ(std::system((bin + " --rules " + a + ",init --features-from hidden > " + txt + " 2>&1").c_str()), 0);
   fs::remove_all(dir);
 }
 
@@ -146,6 +149,19 @@ TEST(Validate, FixArchPinsTheNetworkAndKeepsTheTasks) {
   }
   auto raw = v.evaluate_reference("raw"), raw_wide = w.evaluate_reference("raw");
   for (size_t i = 0; i < 2; ++i) EXPECT_EQ(raw[i].loss, raw_wide[i].loss);  // same labelled batches
+  // --features-from hidden: the same tasks read out from the last hidden layer (48 wide); raw is unchanged.
+  mu::Validation h = w;
+  h.features_below_top = 1;
+  auto top = w.evaluate_items(mu::init_theta(3)), hidden = h.evaluate_items(mu::init_theta(3));
+  auto init_top = w.evaluate_reference("init"), init_hidden = h.evaluate_reference("init");
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_NE(hidden[i].loss, top[i].loss);
+    EXPECT_NE(init_hidden[i].loss, init_top[i].loss);
+    EXPECT_GE(hidden[i].pc1, 1.0 / 48 - 1e-9);
+    EXPECT_EQ(h.evaluate_reference("raw")[i].loss, raw_wide[i].loss);
+  }
+  h.features_below_top = 4;  // below the first hidden layer
+  EXPECT_THROW(h.evaluate_items(mu::init_theta(3)), mu::Error);
   for (const char* bad : {"", "48", "x3", "48x", "48x0", "0x3", "48x3x2", "-4x2", "4.5x2", "48,32"}) {
     mu::MetaConfig b = c;
     EXPECT_THROW(b.fix_arch(bad), mu::Error) << bad;
