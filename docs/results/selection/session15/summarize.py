@@ -19,3 +19,17 @@ best = 'rule (hidden):10'
 for ref in ['init (hidden):10', 'raw:10', 'rule (embedding)', '2,702 (embedding)']:
     m, se, n = paired(best, ref)
     print(f"{best} minus {ref}: {m:+.3f} +- {se:.3f} (ahead on {n} of {len(rows[best])} tasks)")
+
+# The diagnostic on stamps and emoji tasks (same network, 6 tasks).
+se = collections.defaultdict(dict)
+for f, tag in [('stamps-emoji-hidden.csv', ' (hidden)'), ('stamps-emoji-top.csv', ' (embedding)')]:
+    for r in csv.DictReader(open(os.path.join(here, f))):
+        name = r['rule'].replace('models/rule.pt', 'rule') + ('' if r['rule'].startswith('raw') else tag)
+        se[name][int(r['task'])] = (float(r['meta_objective']), float(r['accuracy']))
+print('\nstamps and emoji tasks (10-way, 512x2):')
+for k, v in se.items():
+    print(f"{k:24s} {sum(x[0] for x in v.values())/len(v):13.3f} {sum(x[1] for x in v.values())/len(v):15.3f}")
+rows = se
+for a, b in [('rule:10 (hidden)', 'init:10 (hidden)'), ('rule:10 (hidden)', 'raw:10'), ('rule (embedding)', 'init (embedding)')]:
+    m, s_, n = paired(a, b)
+    print(f"{a} minus {b}: {m:+.3f} +- {s_:.3f} (ahead on {n} of {len(rows[a])} tasks)")
