@@ -33,3 +33,16 @@ rows = se
 for a, b in [('rule:10 (hidden)', 'init:10 (hidden)'), ('rule:10 (hidden)', 'raw:10'), ('rule (embedding)', 'init (embedding)')]:
     m, s_, n = paired(a, b)
     print(f"{a} minus {b}: {m:+.3f} +- {s_:.3f} (ahead on {n} of {len(rows[a])} tasks)")
+
+# Two other rules on the glyph yardstick, last hidden layer at L = 10, paired with the shipped rule.
+oth = collections.defaultdict(dict)
+for r in csv.DictReader(open(os.path.join(here, 'others-hidden-512x2.csv'))):
+    oth[r['rule']][int(r['task'])] = (float(r['meta_objective']), float(r['accuracy']))
+base = {}
+for r in csv.DictReader(open(os.path.join(here, 'hidden-512x2.csv'))):
+    if r['rule'] == 'models/rule.pt:10': base[int(r['task'])] = float(r['accuracy'])
+print('\nother rules, last hidden layer, L = 10 (shipped rule 0.868):')
+for k, v in oth.items():
+    d = [v[t][1] - base[t] for t in sorted(v)]
+    m = sum(d) / len(d); s_ = math.sqrt(sum((x - m) ** 2 for x in d) / (len(d) - 1) / len(d))
+    print(f"{k:48s} {sum(x[0] for x in v.values())/len(v):.3f} {sum(x[1] for x in v.values())/len(v):.3f}  minus shipped {m:+.3f} +- {s_:.3f} ({sum(x > 0 for x in d)} of {len(d)})")
