@@ -22,7 +22,7 @@
 
 namespace {
 struct Args {
-  std::string config = "cpu-act-d4", out, arch, features_from = "top";
+  std::string config = "cpu-act-d4", out, arch, features_from;  // empty: the config's readout layer
   std::vector<std::string> rules;
   int64_t tasks = 32, steps = -1;
   int64_t seed = -1;
@@ -46,7 +46,7 @@ Stat stat(const std::vector<double>& v) {
 
 struct Entry {
   std::string name;
-  double lambda = 0.1;  // the MetaObjective's ridge penalty
+  double lambda = NAN;  // NAN: the MetaObjective's ridge penalty (the config's readout_lambda, 0.1 by default)
   bool reference = false;
   mu::Theta theta;  // a rule file's; empty for a reference
 };
@@ -88,9 +88,11 @@ void run(const Args& a) {
   }
   mu::TaskData data = mu::load_task_data(cfg);
   mu::Validation val = mu::make_validation(cfg, data, at::kCPU);
-  val.features_below_top = mu::parse_features_from(a.features_from);
+  if (!a.features_from.empty()) val.features_below_top = mu::parse_features_from(a.features_from);
   MU_CHECK(val.features_below_top <= cfg.depth_min, "validate: --features-from " + a.features_from +
                                                         " reaches below the first hidden layer of the shallowest task");
+  for (auto& e : entries)
+    if (std::isnan(e.lambda)) e.lambda = val.lambda;
   std::cerr << fmt::format("[validate] {} tasks of config {} (seed {}), {} rule steps each\n", cfg.val_tasks,
                            cfg.name, cfg.seed, cfg.val_steps);
   std::ofstream csv;
@@ -138,9 +140,8 @@ mu::cli::RegisterCommand reg("validate", [](CLI::App& app) {
       ->check(CLI::Range(int64_t(0), int64_t(1) << 62));
   sub->add_option("--arch", a->arch, "hidden layers WIDTHxDEPTH (e.g. 512x1) instead of the config's widths and depths");
   sub->add_option("--features-from", a->features_from,
-                  "layer read out: top (the embedding, as meta-training), hidden (the last hidden layer) or a number "
-                  "of layers below the top")
-      ->capture_default_str();
+                  "layer read out: top (the embedding), hidden (the last hidden layer) or a number of layers below "
+                  "the top (default: the config's readout_below_top, 0 unless set)");
   sub->add_option("--eta", a->eta, "inner step size for every rule (default: each rule file's own)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--out", a->out, "write every rule's per-task values as CSV");

@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
   X(checkpoint_every) X(validate_every) X(val_tasks) X(val_steps) X(dataset_weights) X(ways) X(p_special)      \
   X(special_ways) X(p_geometric) X(max_rotation_deg) X(max_shift_px) X(p_task_dropout) X(p_example_dropout)  \
   X(max_dropout) X(p_class_permutation) X(n_fixed_permutations) X(p_x_shift) X(max_x_shift) X(per_layer_widths)    \
-  X(activations)
+  X(activations) X(readout_below_top) X(readout_lambda)
 
 nlohmann::json MetaConfig::to_json() const {
   nlohmann::json j;
@@ -85,6 +85,9 @@ void MetaConfig::validate() const {
   if (width_min < 1 || width_max < width_min) bad("need 1 <= width_min <= width_max");
   if (activations.empty()) bad("activations is empty");
   for (const auto& a : activations) parse_activation(a);  // throws, naming the valid activations
+  if (readout_below_top < 0 || readout_below_top > depth_min)
+    bad("readout_below_top must be in [0, depth_min]: the readout needs a layer in every task's network");
+  if (!(readout_lambda > 0) || !std::isfinite(readout_lambda)) bad("readout_lambda must be positive");
   if (embed != 32) bad("embed must be 32 (the rule's TopD works on a 32-wide embedding)");
   if (!(eta > 0) || !(eta < 1)) bad("eta must be in (0, 1)");
   if (u_start_lo < 1 || u_start_hi < u_start_lo || u_end_lo < 1 || u_end_hi < u_end_lo)

@@ -41,6 +41,10 @@ struct MetaConfig {
   int64_t depth_min = 2, depth_max = 5;
   int64_t width_min = 64, width_max = 512;
   int64_t embed = 32;
+  // The MetaObjective's readout: X^{L - readout_below_top} (0: the embedding, as in the paper; 1: the last
+  // hidden layer, which session 15 found reads out better) and its ridge penalty (0.1 in the paper).
+  int64_t readout_below_top = 0;
+  double readout_lambda = 0.1;
   bool per_layer_widths = false;  // false: one log-uniform width shared by all hidden layers
   // Base-model activation per task, uniform over this list (the paper meta-trained on ReLU only; the
   // activation study shows what that costs on tanh, sigmoid, ELU, softplus and identity networks).

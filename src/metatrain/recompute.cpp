@@ -23,7 +23,7 @@ UnrollResult unroll_grad_recompute(const Theta& theta, const Phi& phi0, const Un
     for (size_t t = 0; t < U; ++t) {
       states.push_back(unsupervised_step(th, states.back(), ub.unlabelled[t]).detached());
       for (const auto& [tr, te] : ub.evals[t]) {
-        MetaObjectiveResult m = meta_objective(states.back(), tr, te, ub.classes);
+        MetaObjectiveResult m = unroll_objective(states.back(), tr, te, ub);
         total += m.loss.item<double>();
         r.cosine += m.cosine.item<double>();
         r.ridge_penalty += m.ridge_penalty.item<double>();
@@ -48,7 +48,7 @@ UnrollResult unroll_grad_recompute(const Theta& theta, const Phi& phi0, const Un
     Phi out = unsupervised_step(th, in, ub.unlabelled[t]);
     at::Tensor obj;
     for (const auto& [tr, te] : ub.evals[t]) {
-      at::Tensor l = meta_objective(out, tr, te, ub.classes).loss;
+      at::Tensor l = unroll_objective(out, tr, te, ub).loss;
       obj = obj.defined() ? obj + l : l;
     }
     obj = obj / double(n);

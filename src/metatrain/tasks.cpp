@@ -115,6 +115,8 @@ UnrollBatches sample_unroll(const MetaConfig& cfg, const TaskData& data, Task& t
   };
   UnrollBatches ub;
   ub.classes = t.ways();
+  ub.readout_below_top = cfg.readout_below_top;
+  ub.lambda = cfg.readout_lambda;
   for (int64_t i = 0; i < U; ++i) {
     ub.unlabelled.push_back(s.unlabelled(t, cfg.batch).x.to(data.device));
     std::vector<std::pair<LabelledBatch, LabelledBatch>> pairs;

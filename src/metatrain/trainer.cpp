@@ -130,6 +130,8 @@ WorkOutput run_unroll(const WorkContext& ctx, SlotState& s, int64_t slot, const 
 // ---------------------------------------------------------------- validation
 Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Device device) {
   Validation v;
+  v.features_below_top = cfg.readout_below_top;  // validate what meta-training optimises
+  v.lambda = cfg.readout_lambda;
   for (int64_t i = 0; i < cfg.val_tasks; ++i) {
     // Sampler indices of their own (training draws mix_seed({seed, 1, slot, serial})): the same tasks,
     // networks and batches for every theta, and on resume.
@@ -207,7 +209,7 @@ std::vector<Validation::ItemResult> Validation::evaluate_reference(const std::st
 std::pair<double, double> Validation::evaluate(const Theta& theta) const {
   if (items.empty()) return {NAN, NAN};
   double loss = 0, acc = 0;
-  for (const ItemResult& r : evaluate_items(theta)) {
+  for (const ItemResult& r : evaluate_items(theta, lambda)) {
     if (!std::isfinite(r.loss)) return {NAN, NAN};  // one failed task fails the validation
     loss += r.loss;
     acc += r.accuracy;

@@ -130,6 +130,7 @@ struct Validation {
   // Layer the readout sees: X^{L - features_below_top} (0: the embedding, as meta-training does; 1: the last
   // hidden layer). Applies to evaluate_items and the "init" reference.
   int64_t features_below_top = 0;
+  double lambda = 0.1;  // evaluate()'s ridge penalty (make_validation: the config's readout_lambda)
   // Mean meta-objective (and test accuracy) after val_steps rule steps from each fixed phi0.
   std::pair<double, double> evaluate(const Theta& theta) const;
   // The same per task (mean over its evals), NaN where the unroll failed; pc1: the share of the top

@@ -21,7 +21,7 @@ Forward run(const Theta& th, const Phi& phi0, const UnrollBatches& ub) {
   for (size_t t = 0; t < ub.unlabelled.size(); ++t) {
     f.phi = unsupervised_step(th, f.phi, ub.unlabelled[t]);
     for (const auto& [tr, te] : ub.evals[t]) {
-      MetaObjectiveResult r = meta_objective(f.phi, tr, te, ub.classes);
+      MetaObjectiveResult r = unroll_objective(f.phi, tr, te, ub);
       total = total.defined() ? total + r.loss : r.loss;
       f.cosine += r.cosine.item<double>();
       f.ridge += r.ridge_penalty.item<double>();

@@ -14,7 +14,16 @@ struct UnrollBatches {
   // evals[t] holds M (train, test) pairs for the state after step t+1; J is averaged over all U*M.
   std::vector<std::vector<std::pair<LabelledBatch, LabelledBatch>>> evals;
   int64_t classes = 10;
+  // The MetaObjective's readout: X^{L - readout_below_top} (0: the embedding, the paper's; 1: the last hidden
+  // layer) with ridge penalty lambda (0.1 in the paper; wider layers read out better with more).
+  int64_t readout_below_top = 0;
+  double lambda = 0.1;
 };
+// The MetaObjective of one (train, test) pair under ub's readout.
+inline MetaObjectiveResult unroll_objective(const Phi& phi, const LabelledBatch& train, const LabelledBatch& test,
+                                           const UnrollBatches& ub) {
+  return meta_objective(phi.below_top(ub.readout_below_top), train, test, ub.classes, ub.lambda);
+}
 
 struct UnrollResult {
   double loss = 0;            // mean J over the U*M evaluations

@@ -275,6 +275,18 @@ TEST(MetaTrainConfig, SchedulesAndRefusals) {
   j = c.to_json();
   j["no_such_key"] = 1;
   EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
+  // The MetaObjective's readout layer must exist in every task's network; its penalty must be positive.
+  j = c.to_json();
+  j["readout_below_top"] = 1;
+  j["readout_lambda"] = 10.0;
+  EXPECT_EQ(mu::MetaConfig::from_json(j).readout_below_top, 1);
+  j["readout_below_top"] = c.depth_min + 1;
+  EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
+  j["readout_below_top"] = -1;
+  EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
+  j["readout_below_top"] = 0;
+  j["readout_lambda"] = 0.0;
+  EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
   // Every shipped config loads (and the ones the README names are there).
   int n = 0;
   for (const auto& e : std::filesystem::directory_iterator(std::string(METAUNSUP_SOURCE_DIR) + "/configs")) {

@@ -53,6 +53,44 @@ TEST(MetaTrainRecompute, GradientEqualsPlainUnroll) {
   }
 }
 
+// The MetaObjective read out from the last hidden layer (readout_below_top = 1, ridge penalty 10): the
+// unroll's loss is that readout's, and recomputation still gives the plain unroll's gradient.
+TEST(MetaTrainRecompute, HiddenLayerReadoutIsTheObjectiveAndRecomputes) {
+  mu::RuleOptions ro;
+  ro.eta = 0.05;
+  mu::Theta theta = mu::init_theta(3, ro);
+  mu::Phi phi0 = mu::init_phi(mu::make_arch(10, "16,12", 32), 5);
+  mu::UnrollBatches ub = batches(2, 10, 8, 12);
+  mu::UnrollResult top = mu::unroll_grad(theta, phi0, ub);
+  ub.readout_below_top = 1;
+  ub.lambda = 10.0;
+  mu::UnrollResult a = mu::unroll_grad(theta, phi0, ub), b = mu::unroll_grad_recompute(theta, phi0, ub);
+  ASSERT_TRUE(a.finite && b.finite);
+  EXPECT_NE(a.loss, top.loss);
+  // By hand: the ridge readout (penalty 10) of the 12-unit hidden layer after each step, averaged over the
+  // 2 steps x 2 pairs.
+  {
+    at::NoGradGuard ng;
+    mu::Phi p = phi0;
+    double want = 0;
+    for (size_t t = 0; t < 2; ++t) {
+      p = mu::unsupervised_step(theta, p, ub.unlabelled[t]);
+      for (const auto& [tr, te] : ub.evals[t]) want += mu::meta_objective(p.below_top(1), tr, te, 3, 10.0).loss.item<double>();
+    }
+    EXPECT_NEAR(a.loss, want / 4, 1e-5 * std::abs(want));
+  }
+  EXPECT_NEAR(a.loss, b.loss, 1e-6 * std::abs(a.loss));
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.grad.size(); ++i) {
+    num += (a.grad[i] - b.grad[i]).to(at::kDouble).pow(2).sum().item<double>();
+    den += a.grad[i].to(at::kDouble).pow(2).sum().item<double>();
+  }
+  EXPECT_GT(den, 0.0);
+  EXPECT_LT(std::sqrt(num / den), 1e-4);
+  ub.readout_below_top = 3;  // below the first hidden layer of a 2-hidden-layer network
+  EXPECT_THROW(mu::unroll_grad(theta, phi0, ub), std::exception);
+}
+
 TEST(MetaTrainRecompute, GradientsThroughLaterStepsMatter) {
   // The backward pass must carry dL/dphi through the steps: dropping that carry (recomputing each step
   // from its own state only) changes the gradient, so the equality above is not vacuous.
