@@ -34,6 +34,11 @@ const std::vector<DatasetInfo>& catalog() {
        "20 classes for meta-training + 5 held out (stamps:heldout); test = 20% of stamps",
        false, {"colour", "heldout", "heldout:colour"}, fetch_stamps, stamps_fetched,
        {"stamps", "debian/tuxpaint-stamps-default"}},
+      {"clipart", "Debian openclipart-png",
+       "drawn objects (openclipart) on black, 16x16 grey (clipart:colour RGB), 22 object categories for "
+       "meta-training + 4 held out (clipart:heldout); test = 20% of pictures",
+       false, {"colour", "heldout", "heldout:colour"}, fetch_clipart, clipart_fetched,
+       {"clipart", "debian/openclipart-png"}},
       {"emoji", "Debian fonts-noto-color-emoji + unicode-data",
        "Noto colour emoji composited on backgrounds, 16x16 grey (emoji:colour RGB), classes = emoji-test.txt "
        "subgroups with >= 10 emoji; test = 20% of emoji",

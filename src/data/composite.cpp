@@ -70,6 +70,8 @@ at::Tensor make_background(int kind, int64_t side, at::Generator& g) {
       noise = at::upsample_bilinear2d(noise, {side, side}, false).squeeze(0);
       return (base + noise).clamp(0, 1).contiguous();
     }
+    case 3:
+      return at::zeros({3, side, side}, f);
   }
   throw Error("make_background: unknown kind " + std::to_string(kind));
 }

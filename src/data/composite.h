@@ -17,7 +17,8 @@ at::Tensor trim_object(const at::Tensor& rgba, double min_alpha = 0.02, int64_t 
 // "Over" for premultiplied foreground: rgb = fg.rgb + (1 - fg.a) * bg. fg (4, H, W), bg (3, H, W).
 at::Tensor composite_over(const at::Tensor& fg, const at::Tensor& bg);
 // A (3, side, side) background: kind 0 plain colour, 1 linear gradient at a random angle between two
-// colours, 2 smooth noise (random low-resolution grid, bilinearly upsampled) around a base colour.
+// colours, 2 smooth noise (random low-resolution grid, bilinearly upsampled) around a base colour, 3 black
+// (never drawn by draw_place; ObjectSetSpec::background).
 at::Tensor make_background(int kind, int64_t side, at::Generator& g);
 
 struct PlaceParams {

@@ -28,6 +28,8 @@ Split load_dataset(const std::string& spec, const LoadOptions& opt) {
   if (spec == "glyphs") return data::load_glyphs("", opt);
   if (spec.rfind("glyphs:", 0) == 0) return data::load_glyphs(spec.substr(7), opt);
   if (spec == "stamps" || spec.rfind("stamps:", 0) == 0) return data::load_stamps(spec.size() > 6 ? spec.substr(7) : "", opt);
+  if (spec == "clipart" || spec.rfind("clipart:", 0) == 0)
+    return data::load_clipart(spec.size() > 7 ? spec.substr(8) : "", opt);
   if (spec == "emoji" || spec.rfind("emoji:", 0) == 0) return data::load_emoji(spec.size() > 5 ? spec.substr(6) : "", opt);
   if (spec.rfind("idx:", 0) == 0 || spec.rfind("csv:", 0) == 0 || spec.rfind("npy:", 0) == 0)
     return data::load_user_data(spec, opt);

@@ -41,6 +41,15 @@ Split load_stamps(const std::string& options, const LoadOptions& opt);
 int64_t stamp_class(const std::string& rel);
 std::vector<std::string> stamp_class_names(bool held_out);
 
+// Clip art (Debian openclipart-png): object-like categories drawn on black; options as stamps'. 16x16; train/test
+// split by picture.
+void fetch_clipart(std::ostream& log);
+bool clipart_fetched();
+Split load_clipart(const std::string& options, const LoadOptions& opt);
+// The class of a clip-art file (path relative to the png folder, e.g. "food/fruit/pear.png"); -1 when unused.
+int64_t clipart_class(const std::string& rel);
+std::vector<std::string> clipart_class_names(bool held_out);
+
 // Emoji (Debian fonts-noto-color-emoji + unicode-data): classes = emoji-test.txt subgroups with >= 10
 // single-code-point emoji; options "" (grey) / "colour". 16x16; train/test split by emoji.
 struct EmojiEntry {

@@ -65,8 +65,11 @@ void build_object_set(const ObjectSetSpec& spec, const ObjectList& obj, nlohmann
     at::Generator g = make_generator(mix(spec.seed ^ mix(static_cast<uint64_t>(i))));
     int64_t k = examples_per_object(spec, listed[obj.cls[i]]);
     std::vector<at::Tensor> ex;
-    for (int64_t j = 0; j < k; ++j)
-      ex.push_back(render_example(o, draw_place(g, spec.min_scale, spec.max_scale, spec.max_shift), spec.side, g));
+    for (int64_t j = 0; j < k; ++j) {
+      PlaceParams p = draw_place(g, spec.min_scale, spec.max_scale, spec.max_shift);
+      if (spec.background >= 0) p.background = spec.background;
+      ex.push_back(render_example(o, p, spec.side, g));
+    }
     rendered[i] = at::stack(ex);
   }
   // Keep classes with enough usable objects; split each class's objects into train / test.
@@ -140,7 +143,7 @@ Split load_object_set(const ObjectSetSpec& spec, const std::string& options, con
     else if (tok == "heldout") heldout = true;
     else if (!tok.empty())
       throw Error("unknown " + spec.set + " option '" + tok + "'; use " + spec.set + ", " + spec.set + ":colour" +
-                  (spec.set == "stamps" ? ", stamps:heldout or stamps:heldout:colour" : ""));
+                  (spec.set == "emoji" ? "" : ", " + spec.set + ":heldout or " + spec.set + ":heldout:colour"));
   }
   std::ifstream in(dir(spec) + "/meta.json");
   nlohmann::json meta = nlohmann::json::parse(in);

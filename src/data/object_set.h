@@ -29,6 +29,7 @@ struct ObjectSetSpec {
   // Examples per object: clamp(ceil(target_per_class / objects in class), min_per_object, max_per_object).
   int64_t target_per_class = 320, min_per_object = 8, max_per_object = 32;
   double min_scale = 0.7, max_scale = 1.1, max_shift = 0.12;  // draw_place ranges
+  int background = -1;  // -1: draw_place's seeded kind per example; else this make_background kind (3: black)
 };
 
 struct ObjectList {
