@@ -14,3 +14,19 @@ for s in [200, 400]:
         m = sum(d) / len(d); se = math.sqrt(sum((x - m) ** 2 for x in d) / (len(d) - 1) / len(d))
         out.append(f"{m:+.3f} +- {se:.3f} ({sum(x > 0 for x in d)} of {len(d)} higher)")
     print(f"{s:5d} {sum(float(r['meta_objective']) for r in b.values())/6:13.3f} {sum(float(r['accuracy']) for r in b.values())/6:9.3f}   {'; '.join(out)}")
+
+# The clip-art diagnostic (6 tasks, 512x2): last hidden layer at L = 10 and embedding at 0.1, paired per task.
+clip = {}
+for f, tag in [('clipart-hidden.csv', ' (hidden)'), ('clipart-top.csv', ' (embedding)')]:
+    for r in csv.DictReader(open(os.path.join(here, f))):
+        name = r['rule'].replace('models/rule.pt', 'rule') + ('' if r['rule'].startswith('raw') else tag)
+        clip.setdefault(name, {})[int(r['task'])] = (float(r['meta_objective']), float(r['accuracy']))
+print('\nclip-art tasks (10-way, 512x2):')
+print(f"{'readout':24s} {'MetaObjective':>13s} {'ridge acc':>9s}")
+for k, v in clip.items():
+    print(f"{k:24s} {sum(x[0] for x in v.values())/len(v):13.3f} {sum(x[1] for x in v.values())/len(v):9.3f}")
+for a, b in [('rule:10 (hidden)', 'init:10 (hidden)'), ('rule:10 (hidden)', 'raw:10'), ('init:10 (hidden)', 'raw:10'),
+             ('rule (embedding)', 'init (embedding)'), ('rule (embedding)', 'raw:10')]:
+    d = [clip[a][t][1] - clip[b][t][1] for t in sorted(clip[a])]
+    m = sum(d) / len(d); se = math.sqrt(sum((x - m) ** 2 for x in d) / (len(d) - 1) / len(d))
+    print(f"{a} minus {b}: accuracy {m:+.3f} +- {se:.3f} (ahead on {sum(x > 0 for x in d)} of {len(d)} tasks)")
