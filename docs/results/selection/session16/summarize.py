@@ -30,3 +30,23 @@ for a, b in [('rule:10 (hidden)', 'init:10 (hidden)'), ('rule:10 (hidden)', 'raw
     d = [clip[a][t][1] - clip[b][t][1] for t in sorted(clip[a])]
     m = sum(d) / len(d); se = math.sqrt(sum((x - m) ** 2 for x in d) / (len(d) - 1) / len(d))
     print(f"{a} minus {b}: accuracy {m:+.3f} +- {se:.3f} (ahead on {sum(x > 0 for x in d)} of {len(d)} tasks)")
+
+# The glyphs + clip-art candidate (cpu-d2-relu512-hidden-clip), last hidden layer at L = 10, paired per task
+# with the shipped rule (and init) on both yardsticks; printed once its CSVs exist.
+def rows_of(path, rule):
+    return {int(r['task']): (float(r['meta_objective']), float(r['accuracy']))
+            for r in csv.DictReader(open(os.path.join(here, path))) if r['rule'] == rule}
+def pair(a, b, k):
+    d = [a[t][k] - b[t][k] for t in sorted(a)]
+    m = sum(d) / len(d); se = math.sqrt(sum((x - m) ** 2 for x in d) / (len(d) - 1) / len(d))
+    return f"{m:+.3f} +- {se:.3f} ({sum(x > 0 for x in d)} of {len(d)} higher)"
+for yard, ref in [('glyphs', '../session15/hidden-512x2.csv'), ('clipart', 'clipart-hidden.csv')]:
+    f = f'cand-{yard}-hidden.csv'
+    if not os.path.exists(os.path.join(here, f)): continue
+    cand = next(iter(csv.DictReader(open(os.path.join(here, f)))))['rule']
+    c = rows_of(f, cand)
+    print(f"\ncandidate {cand} on the {yard} yardstick (hidden, L = 10): MetaObjective "
+          f"{sum(v[0] for v in c.values())/len(c):.3f}, ridge accuracy {sum(v[1] for v in c.values())/len(c):.3f}")
+    for name in ['models/rule.pt:10', 'init:10']:
+        r = rows_of(ref, name)
+        print(f"  minus {name}: MetaObjective {pair(c, r, 0)}; accuracy {pair(c, r, 1)}")
