@@ -116,11 +116,7 @@ void fetch_clipart(std::ostream& log) {
   MU_CHECK(fs::is_directory(clipart_root()), clipart_root() + " is missing: the " + kPkg +
                                                  " package is incomplete; delete " + deb_dir(kPkg) +
                                                  " and run `metaunsup data fetch clipart` again");
-  std::vector<std::string> all;
-  for (auto it = fs::recursive_directory_iterator(clipart_root()); it != fs::recursive_directory_iterator(); ++it)
-    if (it->is_regular_file() && it->path().extension() == ".png")
-      all.push_back(fs::relative(it->path(), clipart_root()).generic_string());
-  std::sort(all.begin(), all.end());
+  std::vector<std::string> all = png_files_under(clipart_root());
   MU_CHECK(all.size() >= 5000, fmt::format("{}: only {} PNG files found (expected about 8000); delete {} and fetch "
                                            "clipart again",
                                            clipart_root(), all.size(), deb_dir(kPkg)));

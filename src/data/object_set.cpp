@@ -185,4 +185,13 @@ Split load_object_set(const ObjectSetSpec& spec, const std::string& options, con
   return {make(rows_tr, lab_tr), make(rows_te, lab_te)};
 }
 
+std::vector<std::string> png_files_under(const std::string& root) {
+  std::vector<std::string> all;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it)
+    if (it->is_regular_file() && it->path().extension() == ".png")
+      all.push_back(fs::relative(it->path(), root).generic_string());
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
 }  // namespace mu::data

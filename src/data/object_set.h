@@ -50,6 +50,8 @@ bool object_set_ready(const ObjectSetSpec& spec);
 // options: "colour"/"color", "grey"/"gray", "heldout" (tokens of the spec after the set name).
 // Train/test: the object split. Non-held-out classes unless `heldout`.
 Split load_object_set(const ObjectSetSpec& spec, const std::string& options, const LoadOptions& opt);
+// Every .png file under root (recursively), as sorted paths relative to root.
+std::vector<std::string> png_files_under(const std::string& root);
 // Examples per object for a class of n objects.
 int64_t examples_per_object(const ObjectSetSpec& spec, int64_t n);
 

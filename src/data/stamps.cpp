@@ -121,11 +121,7 @@ void fetch_stamps(std::ostream& log) {
   MU_CHECK(fs::is_directory(stamps_root()), stamps_root() + " is missing: the " + kPkg +
                                                 " package is incomplete; delete " + deb_dir(kPkg) +
                                                 " and run `metaunsup data fetch stamps` again");
-  std::vector<std::string> all;
-  for (auto it = fs::recursive_directory_iterator(stamps_root()); it != fs::recursive_directory_iterator(); ++it)
-    if (it->is_regular_file() && it->path().extension() == ".png")
-      all.push_back(fs::relative(it->path(), stamps_root()).generic_string());
-  std::sort(all.begin(), all.end());
+  std::vector<std::string> all = png_files_under(stamps_root());
   MU_CHECK(all.size() >= 500, fmt::format("{}: only {} PNG stamps found (expected about 800); delete {} and fetch "
                                           "stamps again",
                                           stamps_root(), all.size(), deb_dir(kPkg)));
