@@ -1,6 +1,6 @@
 # Session 17: the cpu-d2-relu512-clip candidate against the shipped rule on both 6-task yardsticks at 512x2,
 # embedding readout (MetaObjective penalty 0.1), paired per task; then the declared criterion.
-import csv, math, os
+import csv, math, os, sys
 here = os.path.dirname(os.path.abspath(__file__))
 def rows(path, rule):
     return {int(r['task']): (float(r['meta_objective']), float(r['accuracy']))
@@ -8,8 +8,9 @@ def rows(path, rule):
 def stats(d):
     m = sum(d) / len(d); se = math.sqrt(sum((x - m) ** 2 for x in d) / (len(d) - 1) / len(d))
     return m, se
-yards = [('glyphs', 'cand-glyphs.csv', '../session12/cand-512x2.csv'),
-         ('clipart', 'cand-clipart.csv', '../session16/clipart-top.csv')]
+tag = 'cand' + (sys.argv[1] if len(sys.argv) > 1 else '')  # `summarize.py 527`: the later checkpoint
+yards = [('glyphs', f'{tag}-glyphs.csv', '../session12/cand-512x2.csv'),
+         ('clipart', f'{tag}-clipart.csv', '../session16/clipart-top.csv')]
 pooled, ok_obj = [], True
 for name, f, ref in yards:
     if not os.path.exists(os.path.join(here, f)):
