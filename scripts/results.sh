@@ -5,7 +5,8 @@
 # runs/results/summary.md (the tables, one after the other). Sizes: SEEDS x DRAWS runs per method,
 # STEPS rule applications; about 20 minutes on 2 cores at the defaults (two evaluations at a time).
 # ARCH sets the hidden layers of the evaluations (default 128x4, the paper's); STUDIES=0 skips the studies;
-# FEATURES=hidden reads the network methods out from the last hidden layer instead of the embedding (top).
+# FEATURES=hidden reads the network methods out from the last hidden layer instead of the embedding (top);
+# BATCH sets the unlabelled batch per rule step (default 128).
 set -euo pipefail
 BUILD=${1:-build}
 BIN="$BUILD/metaunsup"
@@ -17,10 +18,11 @@ OUT=${OUT:-runs/results}
 ARCH=${ARCH:-128x4}
 STUDIES=${STUDIES:-1}
 FEATURES=${FEATURES:-top}
+BATCH=${BATCH:-128}
 [ -f "$RULE" ] || { echo "results: no rule at $RULE" >&2; exit 2; }
 "$BIN" data fetch mnist fashion-mnist spam
 mkdir -p "$OUT"
-common=(--rule "$RULE" --arch "$ARCH" --features-from "$FEATURES" --steps "$STEPS" --seeds "$SEEDS" --draws "$DRAWS" --curve-every 25 --vae-steps 2000)
+common=(--rule "$RULE" --arch "$ARCH" --features-from "$FEATURES" --steps "$STEPS" --batch "$BATCH" --seeds "$SEEDS" --draws "$DRAWS" --curve-every 25 --vae-steps 2000)
 # One thread per process, two processes at a time (2-core machines; OpenMP teams of 2 under
 # oversubscription are much slower than two single-threaded jobs).
 run() { OMP_NUM_THREADS=1 "$BIN" --threads 1 "$@" > "$OUT/$1-$(echo "$*" | md5sum | cut -c1-6).log" 2>&1; }
@@ -31,14 +33,14 @@ run() { OMP_NUM_THREADS=1 "$BIN" --threads 1 "$@" > "$OUT/$1-$(echo "$*" | md5su
   run evaluate "${common[@]}" --data fashion-mnist --resolution 28 --out "$OUT/fashion-mnist-28"; } &
 wait
 if [ "$STUDIES" != 0 ]; then
-study=(--rule "$RULE" --features-from "$FEATURES" --data mnist --resolution 14 --steps "$STEPS" --seeds "$SEEDS" --draws "$DRAWS" --baselines random)
+study=(--rule "$RULE" --features-from "$FEATURES" --data mnist --resolution 14 --steps "$STEPS" --batch "$BATCH" --seeds "$SEEDS" --draws "$DRAWS" --baselines random)
 { run experiment width "${study[@]}" --values 32,128,512 --out "$OUT/study-width";
   run experiment depth "${study[@]}" --values 1,2,4,6 --out "$OUT/study-depth"; } &
 { run experiment activation "${study[@]}" --out "$OUT/study-activation"; } &
 wait
 fi
 {
-  echo "# Results: $RULE ($ARCH hidden layers, features from $FEATURES, $STEPS rule steps, $SEEDS seed(s) x $DRAWS label draws)"
+  echo "# Results: $RULE ($ARCH hidden layers, features from $FEATURES, $STEPS rule steps of batch $BATCH, $SEEDS seed(s) x $DRAWS label draws)"
   for d in mnist-14 fashion-mnist-14 mnist-28 fashion-mnist-28 spam study-width study-depth study-activation; do
     [ -f "$OUT/$d/report.md" ] && { echo; echo "## $d"; echo; cat "$OUT/$d/report.md"; }
   done
