@@ -1,5 +1,5 @@
 // metaunsup export --run DIR --out FILE: a meta-training run's theta as a rule file with provenance;
-// metaunsup average --rules A,B,.. --out FILE: the mean of several rule files.
+// metaunsup average --rules A,B,.. [--weights ..] --out FILE: the (weighted) mean of several rule files.
 #include <cstdio>
 #include <iostream>
 
@@ -37,11 +37,15 @@ mu::cli::RegisterCommand reg_average("average", [](CLI::App& app) {
   auto* sub = app.add_subcommand("average", "write the mean of several rule files (snapshots of one run) as a rule file");
   sub->add_option("--rules", *rules, "rule files to average (same variant and eta)")->required()->delimiter(',');
   sub->add_option("--out", *out, "rule file to write")->required();
-  sub->callback([rules, out] {
+  auto weights = std::make_shared<std::vector<double>>();
+  sub->add_option("--weights", *weights,
+                  "one weight per file, summing to 1 (default: equal); negative extrapolates, e.g. -0.5,1.5")
+      ->delimiter(',');
+  sub->callback([rules, out, weights] {
     std::map<std::string, std::string> meta;
-    mu::Theta th = mu::averaged_rule(*rules, &meta);
+    mu::Theta th = mu::averaged_rule(*rules, &meta, *weights);
     mu::save_theta(th, *out, meta);
-    std::cerr << "[average] wrote " << *out << " (mean of " << rules->size() << " rules)\n";
+    std::cerr << "[average] wrote " << *out << " (" << meta["meta_step"] << ")\n";
   });
 });
 }  // namespace

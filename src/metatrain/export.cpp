@@ -1,5 +1,6 @@
 #include "metatrain/export.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -79,12 +80,27 @@ Theta exported_rule(const std::string& run_dir, const std::string& commit, std::
   return th;
 }
 
-Theta averaged_rule(const std::vector<std::string>& rules, std::map<std::string, std::string>* meta) {
+Theta averaged_rule(const std::vector<std::string>& rules, std::map<std::string, std::string>* meta,
+                    const std::vector<double>& weights) {
   MU_CHECK(!rules.empty(), "average: no rule files given");
+  std::vector<double> w = weights.empty() ? std::vector<double>(rules.size(), 1.0 / double(rules.size())) : weights;
+  MU_CHECK(w.size() == rules.size(),
+           fmt::format("average: {} weights for {} rule files", w.size(), rules.size()));
+  double total = 0;
+  for (double x : w) {
+    MU_CHECK(std::isfinite(x), "average: a weight is not finite");
+    total += x;
+  }
+  MU_CHECK(std::abs(total - 1.0) < 1e-6, fmt::format("average: the weights sum to {}, not 1", total));
   std::map<std::string, std::string> first;
   Theta t0 = load_theta(rules[0], &first);
   std::vector<at::Tensor> sum = t0.to(at::kDouble).list();  // float64 sums: the order of files does not matter
-  std::string from = rules[0] + "@" + (first.count("meta_step") ? first.at("meta_step") : "?");
+  for (auto& v : sum) v = v * w[0];
+  auto name = [&](size_t i, const std::map<std::string, std::string>& m) {
+    std::string s = rules[i] + "@" + (m.count("meta_step") ? m.at("meta_step") : "?");
+    return weights.empty() ? s : fmt::format("{} x {}", w[i], s);
+  };
+  std::string from = name(0, first);
   for (size_t i = 1; i < rules.size(); ++i) {
     std::map<std::string, std::string> m;
     Theta t = load_theta(rules[i], &m);
@@ -92,14 +108,15 @@ Theta averaged_rule(const std::vector<std::string>& rules, std::map<std::string,
              fmt::format("average: {} is the {} variant with eta {}, {} the {} variant with eta {}", rules[i],
                          variant_name(t.options), t.options.eta, rules[0], variant_name(t0.options), t0.options.eta));
     std::vector<at::Tensor> add = t.list();
-    for (size_t k = 0; k < sum.size(); ++k) sum[k] += add[k].to(at::kDouble);
-    from += ", " + rules[i] + "@" + (m.count("meta_step") ? m.at("meta_step") : "?");
+    for (size_t k = 0; k < sum.size(); ++k) sum[k] += add[k].to(at::kDouble) * w[i];
+    from += ", " + name(i, m);
   }
-  for (auto& v : sum) v = (v / double(rules.size())).to(at::kFloat);
+  for (auto& v : sum) v = v.to(at::kFloat);
   // Provenance: the first file's (config, data, commit), plus what was averaged; meta_step names them all.
   *meta = first;
   (*meta)["averaged_from"] = from;
-  (*meta)["meta_step"] = fmt::format("mean of {} rules ({})", rules.size(), from);
+  (*meta)["meta_step"] = fmt::format("{} of {} rules ({})", weights.empty() ? "mean" : "weighted sum",
+                                     rules.size(), from);
   return t0.with(sum);
 }
 

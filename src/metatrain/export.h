@@ -18,6 +18,9 @@ void export_rule(const std::string& run_dir, const std::string& out, const std::
 // The element-wise mean of several rule files' theta (Polyak averaging of one run's snapshots: meta-gradient
 // noise moves theta around a good region; the mean of nearby snapshots can sit nearer its middle). All must
 // share variant and eta; the result keeps the first file's provenance plus `averaged_from`.
-Theta averaged_rule(const std::vector<std::string>& rules, std::map<std::string, std::string>* meta);
+// `weights` (empty: 1/n each) must match the files in number, be finite and sum to 1; a negative weight
+// extrapolates (-0.5, 1.5: half a step beyond B along A -> B, for screening a fine-tuning direction).
+Theta averaged_rule(const std::vector<std::string>& rules, std::map<std::string, std::string>* meta,
+                    const std::vector<double>& weights = {});
 
 }  // namespace mu

@@ -388,6 +388,15 @@ TEST(MetaTrainExport, AverageIsTheElementwiseMeanAndRefusesMixedVariants) {
   EXPECT_THROW(mu::averaged_rule({d + "/a.pt", d + "/e.pt"}, &meta), mu::Error);
   EXPECT_THROW(mu::averaged_rule({d + "/a.pt", d + "/missing.pt"}, &meta), mu::Error);
   EXPECT_THROW(mu::averaged_rule({}, &meta), mu::Error);
+  // Weights: -0.5, 1.5 is half a step beyond b along a -> b; a wrong count or sum, or a NaN, is refused.
+  mu::Theta x = mu::averaged_rule({d + "/a.pt", d + "/b.pt"}, &meta, {-0.5, 1.5});
+  auto lx = x.list();
+  for (size_t i = 0; i < lx.size(); ++i)
+    EXPECT_TRUE(at::allclose(lx[i], lb[i] + 0.5 * (lb[i] - la[i]), 1e-5, 1e-6)) << x.names[i];
+  EXPECT_NE(meta["averaged_from"].find("-0.5 x"), std::string::npos) << meta["averaged_from"];
+  EXPECT_THROW(mu::averaged_rule({d + "/a.pt", d + "/b.pt"}, &meta, {1.0}), mu::Error);
+  EXPECT_THROW(mu::averaged_rule({d + "/a.pt", d + "/b.pt"}, &meta, {0.5, 0.6}), mu::Error);
+  EXPECT_THROW(mu::averaged_rule({d + "/a.pt", d + "/b.pt"}, &meta, {std::nan(""), 1.0}), mu::Error);
   fs::remove_all(d);
 }
 
