@@ -1,6 +1,7 @@
 #pragma once
 // A thin CLI: each app/cmd_*.cpp registers its subcommand(s) with a static RegisterCommand, so adding
 // a command never touches main.cpp. Handlers throw mu::Error for bad input; main prints one line, exits 2.
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>

@@ -1,6 +1,7 @@
 // metaunsup bench: FLOP rates of the rule (inner step), a meta-gradient step and the MetaObjective,
 // each as a fraction of a large sgemm measured in the same process (absolute times on shared machines
 // are noise; ratios hold). Best of N repetitions.
+#include <cstdint>
 #include <sys/resource.h>
 
 #include <chrono>

@@ -1,4 +1,5 @@
 // `metaunsup data list | show | fetch`: the data sets this machine knows, on disk or obtainable.
+#include <cstdint>
 #include <chrono>
 #include <iostream>
 

@@ -1,4 +1,5 @@
 // metaunsup embed: features X^L of a trained base model for every example of a data set, as .npy.
+#include <cstdint>
 #include <chrono>
 #include <iostream>
 

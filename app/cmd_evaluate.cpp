@@ -1,5 +1,6 @@
 // metaunsup evaluate: the few-shot protocol (issue 5): the learned rule against the baselines, with the
 // same architecture, input permutation, readout and label draws; results.json, report.md and plots.
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>

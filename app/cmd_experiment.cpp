@@ -1,4 +1,5 @@
 // metaunsup experiment width|depth|activation|permutation|domain: the paper's generalization studies.
+#include <cstdint>
 #include <iostream>
 
 #include <fmt/format.h>

@@ -1,4 +1,5 @@
 // metaunsup info [--rule FILE]: variant, parameter count and provenance of a rule.
+#include <cstdint>
 #include <fmt/format.h>
 
 #include "cli.h"

@@ -1,5 +1,6 @@
 // metaunsup learn: apply the learned rule without labels to a fresh base model and record the
 // MetaObjective along the way (curve.csv); save the trained base model (phi.pt).
+#include <cstdint>
 #include <chrono>
 #include <filesystem>
 #include <fstream>

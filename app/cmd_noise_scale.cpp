@@ -1,6 +1,7 @@
 // `metaunsup noise-scale --config NAME|FILE [--rule FILE] [--tasks K] [--workers W] [--step S] [--seed N]
 //  [--out FILE.json]`: the meta-gradient's noise scale B_simple at a rule (metatrain/noise_scale.h): the
 // meta-batch a config would need before its updates are mostly signal.
+#include <cstdint>
 #include <cmath>
 #include <fstream>
 #include <iostream>

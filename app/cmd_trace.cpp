@@ -1,5 +1,6 @@
 // metaunsup trace: one application of the rule on one batch, every intermediate saved as .npy with a
 // manifest, so the rule can be inspected and other implementations compared number by number.
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 

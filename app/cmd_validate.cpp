@@ -7,6 +7,7 @@
 // Two names are references rather than files: `init` (the base model before any rule step) and `raw` (the
 // same ridge readout on the raw inputs), so that a rule's number can be read against both. Any entry may end
 // in `:L` (raw:10, R.pt:10): the ridge readout then uses the penalty L instead of the MetaObjective's 0.1.
+#include <cstdint>
 #include <cmath>
 #include <fstream>
 #include <iostream>

@@ -1,5 +1,6 @@
 #pragma once
 // Shared option plumbing of `evaluate` and `experiment` (the few-shot protocol's knobs).
+#include <cstdint>
 #include <chrono>
 #include <map>
 #include <string>

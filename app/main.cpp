@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <csignal>
 #include <cstdio>
 #include <iostream>

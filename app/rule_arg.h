@@ -1,5 +1,6 @@
 #pragma once
 // `--rule FILE` handling shared by the subcommands: load it, or say on stderr that a fresh rule is used.
+#include <cstdint>
 #include <iostream>
 #include <map>
 #include <string>

@@ -39,8 +39,9 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="${TORCH_PREFIX:+$TORCH_PREFIX;}$P/usr" -DCMAKE_INCLUDE_PATH="$P/usr/include" \
   -DCMAKE_LIBRARY_PATH="$ARCHDIR" -DMETAUNSUP_TESTS=OFF -DMETAUNSUP_BENCH=OFF -DMETAUNSUP_MPI=OFF \
   > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
-cmake --build "$BUILD" --target metaunsup -j "$(nproc)" >> "$OUT/build.log" 2>&1 \
-  || { grep -m 20 -B 2 -A 6 'error' "$OUT/build.log"; exit 1; }
+# -k 0: one failed build lists every error (a newer compiler or LibTorch), not just the first.
+cmake --build "$BUILD" --target metaunsup -j "$(nproc)" -- -k 0 >> "$OUT/build.log" 2>&1 \
+  || { grep 'error:' "$OUT/build.log" | sort -u | head -40; exit 1; }
 }
 BUILD_S=$(elapsed)
 echo "gpu-run: built in ${BUILD_S} s"

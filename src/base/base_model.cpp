@@ -1,4 +1,5 @@
 #include "base/base_model.h"
+#include <cstdint>
 
 #include "common/archive.h"
 #include "common/error.h"

@@ -1,5 +1,6 @@
 #include "common/npy.h"
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 

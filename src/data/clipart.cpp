@@ -4,6 +4,7 @@
 // plain background as in the evaluation sets: a meta-training family of filled grey-level silhouettes, next to
 // the glyphs' strokes and the stamps' cluttered photos. The package repeats an image in parent and child
 // folders: files are deduplicated by content. Four classes are held out of meta-training ("clipart:heldout").
+#include <cstdint>
 #include <algorithm>
 #include <chrono>
 #include <filesystem>

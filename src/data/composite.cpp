@@ -1,5 +1,6 @@
 #include "data/composite.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cmath>
 

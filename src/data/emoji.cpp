@@ -3,6 +3,7 @@
 // emoji-test.txt (Debian unicode-data). Only single-code-point emoji (a trailing U+FE0F ignored) are used:
 // sequences (skin tones, ZWJ families, flags, keycaps) need a text shaper. Classes = subgroups with at
 // least 10 such emoji; each emoji becomes several 16x16 examples (object_set.h).
+#include <cstdint>
 #include <algorithm>
 #include <chrono>
 #include <filesystem>

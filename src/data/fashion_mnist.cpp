@@ -1,4 +1,5 @@
 // Fashion-MNIST from Debian's dataset-fashion-mnist: gzipped IDX, standard 60k/10k splits, 28x28 u8.
+#include <cstdint>
 #include <fmt/format.h>
 
 #include "common/error.h"

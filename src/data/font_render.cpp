@@ -1,5 +1,6 @@
 #include "data/font_render.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cmath>
 

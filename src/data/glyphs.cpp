@@ -7,6 +7,7 @@
 // that are illegible for a subset (under half their renderings nearest their own class mean: dingbats),
 // renderings identical to an earlier face's for the same character (clones such as URW vs TeX Gyre);
 // then classes with fewer than 20 examples. Split: 20% of typefaces (fixed permutation) are test faces.
+#include <cstdint>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>

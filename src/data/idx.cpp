@@ -1,5 +1,6 @@
 #include "data/idx.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>

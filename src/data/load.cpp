@@ -1,5 +1,6 @@
 // load_dataset: one entry point that maps a name or user spec to its loader.
 #include "common/error.h"
+#include <cstdint>
 #include "data/catalog.h"
 #include "data/dataset.h"
 #include "data/loaders.h"

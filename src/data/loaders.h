@@ -1,6 +1,7 @@
 #pragma once
 // Per-data-set entry points behind load_dataset / `metaunsup data`. Each set has: fetch (download,
 // unpack, prepare, verify; idempotent), fetched (is it on disk; no network), load.
+#include <cstdint>
 #include <istream>
 #include <ostream>
 #include <string>

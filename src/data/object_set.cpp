@@ -1,5 +1,6 @@
 #include "data/object_set.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cmath>
 #include <filesystem>

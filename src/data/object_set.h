@@ -7,6 +7,7 @@
 // Cache files: images.npy (n, 16, 16, 3) u8 RGB, labels.npy (n) int64 class index into meta "classes",
 // objects.npy (n) int64 object index into meta "objects", meta.json {format, classes: [{name, held_out,
 // objects, examples}], objects: [{name, class, test}], ...}, .complete.
+#include <cstdint>
 #include <functional>
 #include <ostream>
 #include <string>

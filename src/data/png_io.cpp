@@ -1,5 +1,6 @@
 #include "data/png_io.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>

@@ -1,5 +1,6 @@
 #include "data/prep.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cmath>
 #include <numeric>

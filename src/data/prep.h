@@ -1,5 +1,6 @@
 #pragma once
 // Preprocessing shared by the loaders: resizing, stratified splits, subsets, validation.
+#include <cstdint>
 #include <string>
 #include <utility>
 

@@ -1,5 +1,6 @@
 #include "data/show.h"
 
+#include <cstdint>
 #include <algorithm>
 
 #include "common/error.h"

@@ -1,5 +1,6 @@
 #pragma once
 // `metaunsup data show`: pictures of a data set, to look at.
+#include <cstdint>
 #include <string>
 
 #include "data/dataset.h"

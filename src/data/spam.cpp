@@ -2,6 +2,7 @@
 // files in data/{easy-ham-1,easy-ham-2,hard-ham-1,spam-1,spam-2}/). Class 0 ham, 1 spam. Fixed
 // class-stratified 80/20 split (kSpamSplitSeed); vocabulary = the 1000 words in most training mails.
 // Features: (n, 1003) presence of [start, end, unknown, word_0 .. word_999].
+#include <cstdint>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>

@@ -4,6 +4,7 @@
 // 16x16 examples (object_set.h). Five classes are held out of meta-training ("stamps:heldout"), as the
 // paper holds out ImageNet classes. Stamps' `*_mirror.png` (pre-mirrored copies) and the .svg stamps are
 // not used; the package's sound files are deleted after unpacking.
+#include <cstdint>
 #include <algorithm>
 #include <chrono>
 #include <filesystem>

@@ -1,5 +1,6 @@
 #include "data/store.h"
 
+#include <cstdint>
 #include <array>
 #include <functional>
 #include <cstdio>

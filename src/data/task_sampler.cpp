@@ -1,5 +1,6 @@
 #include "data/task_sampler.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cmath>
 

@@ -1,5 +1,6 @@
 #include "data/text.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cctype>
 #include <unordered_map>

@@ -1,6 +1,7 @@
 #pragma once
 // The text domain, encoded like the paper's IMDB set: a vocabulary of the most frequent training words
 // plus start / end / unknown tokens, and a binary presence vector per document.
+#include <cstdint>
 #include <string>
 #include <vector>
 

@@ -2,6 +2,7 @@
 // No fixed split exists, so 20% of each class goes to test by a permutation from LoadOptions::seed.
 // Labels may be any integers (or, in CSV, any strings): they are mapped to 0..k-1 in sorted order and
 // the original values become the class names.
+#include <cstdint>
 #include <algorithm>
 #include <cerrno>
 #include <cmath>

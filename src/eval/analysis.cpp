@@ -1,4 +1,5 @@
 #include "eval/analysis.h"
+#include <cstdint>
 
 #include "common/error.h"
 #include "common/random.h"

@@ -1,5 +1,6 @@
 #include "eval/baselines.h"
 
+#include <cstdint>
 #include <cmath>
 #include <tuple>
 

@@ -1,5 +1,6 @@
 #include "eval/experiment.h"
 
+#include <cstdint>
 #include <chrono>
 #include <cmath>
 #include <fstream>

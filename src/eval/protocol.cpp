@@ -1,5 +1,6 @@
 #include "eval/protocol.h"
 
+#include <cstdint>
 #include <chrono>
 #include <cmath>
 #include <sstream>

@@ -1,5 +1,6 @@
 #include "eval/readout.h"
 
+#include <cstdint>
 #include <cmath>
 #include <deque>
 

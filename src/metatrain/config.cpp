@@ -1,5 +1,6 @@
 #include "metatrain/config.h"
 
+#include <cstdint>
 #include <unistd.h>
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 #include "metatrain/export.h"
 
+#include <cstdint>
 #include <cmath>
 #include <fstream>
 #include <sstream>

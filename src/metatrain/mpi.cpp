@@ -1,5 +1,6 @@
 #include "metatrain/mpi.h"
 
+#include <cstdint>
 #include <unistd.h>
 
 #include <atomic>

@@ -1,5 +1,6 @@
 #include "metatrain/noise_scale.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cmath>
 #include <exception>

@@ -1,5 +1,6 @@
 #include "metatrain/recompute.h"
 
+#include <cstdint>
 #include <cmath>
 
 #include "common/error.h"

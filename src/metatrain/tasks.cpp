@@ -1,5 +1,6 @@
 #include "metatrain/tasks.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cmath>
 

@@ -1,5 +1,6 @@
 #include "metatrain/unroll.h"
 
+#include <cstdint>
 #include <cmath>
 
 #include "common/error.h"

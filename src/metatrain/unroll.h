@@ -1,6 +1,7 @@
 #pragma once
 // A truncated unroll: phi_0 -> U applications of the rule -> MetaObjective on every new state.
 // Returns the mean meta-loss and d(loss)/d(theta); phi is carried out detached for the next unroll.
+#include <cstdint>
 #include <functional>
 #include <vector>
 

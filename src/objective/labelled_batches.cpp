@@ -1,4 +1,5 @@
 #include "objective/labelled_batches.h"
+#include <cstdint>
 
 #include "common/error.h"
 

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 // Class-balanced labelled batches for the MetaObjective: `per_class` examples of every class
 // (10 in the code), drawn without replacement within a batch, shuffled.
 #include "objective/meta_objective.h"

@@ -1,4 +1,5 @@
 #include "objective/meta_objective.h"
+#include <cstdint>
 
 #include "common/error.h"
 

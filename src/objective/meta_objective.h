@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 // MetaObjective (update-rule.md section 11): few-shot ridge regression on the base model's embedding.
 #include "base/base_model.h"
 

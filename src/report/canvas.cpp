@@ -1,5 +1,6 @@
 #include "report/canvas.h"
 
+#include <cstdint>
 #include <png.h>
 
 #include <algorithm>

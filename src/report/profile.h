@@ -3,6 +3,7 @@
 // (torch::autograd::profiler::RecordProfile) into self time per operator. Self time = an event's duration
 // minus the durations of the events nested directly inside it on the same thread, so aten::linear does
 // not count the aten::mm it calls twice.
+#include <cstdint>
 #include <string>
 #include <vector>
 

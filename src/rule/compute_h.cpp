@@ -1,5 +1,6 @@
 #include "rule/compute_h.h"
 
+#include <cstdint>
 #include <cmath>
 
 #include "rule/ops.h"

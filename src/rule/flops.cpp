@@ -1,5 +1,6 @@
 #include "rule/flops.h"
 
+#include <cstdint>
 #include <cstddef>
 
 namespace mu {

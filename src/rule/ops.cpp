@@ -1,5 +1,6 @@
 #include "rule/ops.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cstdlib>
 

@@ -1,5 +1,6 @@
 #include "rule/theta.h"
 
+#include <cstdint>
 #include <cmath>
 
 #include <fmt/format.h>

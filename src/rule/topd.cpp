@@ -1,4 +1,5 @@
 #include "rule/topd.h"
+#include <cstdint>
 
 #include "common/error.h"
 #include "rule/ops.h"

@@ -1,5 +1,6 @@
 #include "rule/unsupervised_update.h"
 
+#include <cstdint>
 #include <ATen/record_function.h>
 
 #include "common/error.h"

@@ -1,5 +1,6 @@
 #include "rule/weight_update.h"
 
+#include <cstdint>
 #include <algorithm>
 #include <cmath>
 
