@@ -3,6 +3,7 @@
 // are noise; ratios hold). Best of N repetitions.
 #include <cstdint>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
