@@ -35,7 +35,9 @@ TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)' 2
 BUILD=${BUILD:-build-$DEVICE}
 # SKIP_BUILD=1 uses an existing $BUILD/metaunsup (a CPU dry run of the rest of this script).
 [ "${SKIP_BUILD:-0}" = 1 ] && [ -x "$BUILD/metaunsup" ] || {
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+# PyTorch 2.x ships its own fmt headers (v12), found before the prefix's fmt 9: use them header-only, so
+# that no libfmt of another version is linked.
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-DFMT_HEADER_ONLY \
   -DCMAKE_PREFIX_PATH="${TORCH_PREFIX:+$TORCH_PREFIX;}$P/usr" -DCMAKE_INCLUDE_PATH="$P/usr/include" \
   -DCMAKE_LIBRARY_PATH="$ARCHDIR" -DMETAUNSUP_TESTS=OFF -DMETAUNSUP_BENCH=OFF -DMETAUNSUP_MPI=OFF \
   > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
