@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "common/error.h"
 #include "metatrain/export.h"
 
 namespace {
@@ -23,11 +24,22 @@ mu::cli::RegisterCommand reg("export", [](CLI::App& app) {
   auto commit = std::make_shared<std::string>();
   auto* sub = app.add_subcommand("export", "write a meta-training run's theta as a rule file with its provenance");
   sub->add_option("--run", *run, "meta-train output folder (checkpoint.pt, metrics.csv)")->required();
-  sub->add_option("--out", *out, "rule file to write, e.g. models/rule.pt")->required();
+  auto resumable = std::make_shared<std::string>();
+  sub->add_option("--out", *out, "rule file to write, e.g. models/rule.pt");
+  sub->add_option("--resumable", *resumable,
+                            "also (or only) write a small checkpoint that --resume continues: the run without its "
+                            "workers' in-flight tasks");
   sub->add_option("--commit", *commit, "source commit to record (default: git rev-parse HEAD here)");
-  sub->callback([run, out, commit] {
-    mu::export_rule(*run, *out, commit->empty() ? current_commit() : *commit);
-    std::cerr << "[export] wrote " << *out << "\n";
+  sub->callback([run, out, commit, resumable] {
+    if (out->empty() && resumable->empty()) throw mu::Error("export: --out or --resumable is needed");
+    if (!out->empty()) {
+      mu::export_rule(*run, *out, commit->empty() ? current_commit() : *commit);
+      std::cerr << "[export] wrote " << *out << "\n";
+    }
+    if (!resumable->empty()) {
+      mu::export_resumable(*run, *resumable);
+      std::cerr << "[export] wrote " << *resumable << "\n";
+    }
   });
 });
 

@@ -97,14 +97,20 @@ if ! train "$DEVICE"; then
 fi
 
 # 4. export and provenance
-"$BUILD/metaunsup" export --run "$RUN" --out "$OUT/theta-export.pt" \
+# The checkpoint comes back without its workers' in-flight tasks (1.4 MB rather than 11.6 at 16 workers), so
+# that it can be committed and the next period resumes it.
+"$BUILD/metaunsup" export --run "$RUN" --out "$OUT/theta-export.pt" --resumable "$OUT/checkpoint.pt" \
   --commit "$(git rev-parse HEAD 2>/dev/null || echo unknown)" >> "$OUT/meta-train.log" 2>&1
-cp "$RUN/checkpoint.pt" "$RUN/metrics.csv" "$RUN/config.json" "$OUT/"
+cp "$RUN/metrics.csv" "$RUN/config.json" "$OUT/"
 cp "$RUN/curves.png" "$OUT/" 2>/dev/null || true
 LAST=$(tail -1 "$RUN/metrics.csv")
-cat > "$OUT/period.json" <<EOF
+cat > "$OUT/period.json.tmp" <<EOF
 {"device": "$USED", "gpu": $(cat "$MATMUL"), "workers": $WORKERS, "build_s": $BUILD_S,
- "train_budget_s": $TRAIN_S, "meta_step_from": $STEP0, "meta_step_to": $(echo "$LAST" | cut -d, -f1),
+ "train_budget_s": $TRAIN_S, "date": "$(date -u +%FT%TZ)", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
+ "meta_step_from": $STEP0, "meta_step_to": $(echo "$LAST" | cut -d, -f1),
  "last_metrics_row": "$LAST", "script_s": $(elapsed)}
 EOF
-cat "$OUT/period.json"
+# The run's provenance: one line per device period, appended to the committed run's.
+{ cat "models/$CONFIG/periods.jsonl" 2>/dev/null; tr -d '\n' < "$OUT/period.json.tmp"; echo; } > "$OUT/periods.jsonl"
+rm "$OUT/period.json.tmp"
+tail -1 "$OUT/periods.jsonl"

@@ -1,4 +1,5 @@
 #include "base/base_model.h"
+#include "base/batch_norm.h"
 #include <cstdint>
 
 #include "common/archive.h"
@@ -114,6 +115,13 @@ void check_batch(const Phi& phi, const at::Tensor& x, const char* what) {
   MU_CHECK(at::isfinite(x).all().item<bool>(), std::string(what) + " contains NaN or infinite values");
 }
 
+at::Tensor batch_norm_offset(const at::Tensor& x, const at::Tensor& beta, double eps) {
+  // An explicit unit scale rather than none: with the scale undefined, CUDA's native batch-norm backward
+  // returns an empty gradient for the offset. Multiplying by 1 is exact, so CPU results are unchanged.
+  at::Tensor unit = at::ones({x.size(-1)}, x.options().requires_grad(false));
+  return at::batch_norm(x, unit, beta, {}, {}, true, 0.0, eps, false);
+}
+
 Activations forward(const Phi& phi, const at::Tensor& x_raw) {
   check_batch(phi, x_raw, "input batch");
   Activations a;
@@ -123,7 +131,7 @@ Activations forward(const Phi& phi, const at::Tensor& x_raw) {
   for (int64_t l = 1; l <= phi.layers(); ++l) {
     at::Tensor u = at::matmul(a.X.back(), phi.W[l - 1]);  // (B, N^l)
     // BN over the batch, eps 1e-6, unit scale, offset = bias (the bias is the BN offset).
-    at::Tensor z = at::batch_norm(u, {}, phi.b[l - 1], {}, {}, true, 0.0, 1e-6, false);
+    at::Tensor z = batch_norm_offset(u, phi.b[l - 1], 1e-6);
     a.Z.push_back(z);
     a.X.push_back(activate(z, phi.activation));
   }

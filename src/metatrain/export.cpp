@@ -127,4 +127,25 @@ void export_rule(const std::string& run_dir, const std::string& out, const std::
   save_theta(th, out, meta);
 }
 
+void export_resumable(const std::string& run_dir, const std::string& out) {
+  const std::string path = run_dir + "/checkpoint.pt";
+  Archive a = load_archive(path, checkpoint_format());
+  Archive slim;
+  slim.meta = a.meta;
+  try {
+    const size_t slots = std::stoull(a.meta.at("slots"));
+    for (size_t j = 0; j < slots; ++j) {  // "serial task_step unrolls active": keep the counts, go idle
+      std::istringstream f(a.meta.at(fmt::format("slot.{}", j)));
+      int64_t serial, task_step, unrolls;
+      MU_CHECK(static_cast<bool>(f >> serial >> task_step >> unrolls), fmt::format("slot {} is malformed", j));
+      slim.meta[fmt::format("slot.{}", j)] = fmt::format("{} {} {} 0", serial, task_step, unrolls);
+    }
+  } catch (const std::exception& e) {
+    throw Error("export: " + path + " refused: " + e.what());
+  }
+  for (const auto& [name, t] : a.tensors)
+    if (name.rfind("slot.", 0) != 0) slim.tensors.emplace_back(name, t);
+  save_archive(out, slim);
+}
+
 }  // namespace mu

@@ -6,6 +6,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "base/batch_norm.h"
 #include "common/error.h"
 
 namespace mu::ops {
@@ -125,7 +126,7 @@ at::Tensor conv_along_im2col(const at::Tensor& x, int64_t dim, const at::Tensor&
 at::Tensor bn_lead(const at::Tensor& t, const at::Tensor& beta, double eps) {
   const int64_t c = t.size(-1);
   at::Tensor flat = t.reshape({-1, c});  // (A0*A1, C): per-channel statistics over all rows
-  return at::batch_norm(flat, {}, beta, {}, {}, true, 0.0, eps, false).view(t.sizes());
+  return batch_norm_offset(flat, beta, eps).view(t.sizes());
 }
 
 at::Tensor conv_bn(const at::Tensor& x, int64_t dim, const at::Tensor& ker, const at::Tensor& beta, bool smooth) {
