@@ -30,9 +30,11 @@ inline void add_eval_options(CLI::App* sub, EvalArgs* a, bool experiment) {
   sub->add_option("--baselines", a->baselines,
                   experiment ? "methods besides learned and random (comma list, or 'none')"
                              : "baselines besides the learned rule: all, none, or a comma list of random,supervised,"
-                               "vae,pca,kmeans,raw")
+                               "vae,pca,kmeans,kmeans-32,raw")
       ->capture_default_str();
-  sub->add_option("--readout", a->readout, "headline readout: logistic (OvR), multinomial or ridge")
+  sub->add_option("--readout", a->readout,
+                  "headline readout: logistic (OvR on the features), standardised (OvR on standardised features, "
+                  "as a scikit-learn pipeline), multinomial or ridge; every one is reported")
       ->capture_default_str();
   sub->add_option("--features-from", a->features_from,
                   "layer the network methods are read out from: top (the embedding, the paper's), hidden (the last "
@@ -50,10 +52,18 @@ inline void add_eval_options(CLI::App* sub, EvalArgs* a, bool experiment) {
       ->capture_default_str();
   sub->add_option("--reference", a->cfg.reference, "batch-norm reference batch (unlabelled training examples)")
       ->capture_default_str();
-  sub->add_option("--vae-steps", a->cfg.vae.steps, "VAE training steps (batch 128, Adam 1e-4)")->capture_default_str();
+  sub->add_option("--checkpoints", a->cfg.checkpoints,
+                  "rule steps at which the learned method is also scored in full (comma list, each <= --steps)")
+      ->delimiter(',');
+  sub->add_option("--vae-steps", a->cfg.vae.steps,
+                  "VAE training steps at most (batch 128, Adam 1e-4; stops earlier when a validation split of the "
+                  "training data stops improving)")
+      ->capture_default_str();
+  sub->add_option("--vae-min-steps", a->cfg.vae.min_steps, "VAE training steps at least")->capture_default_str();
   sub->add_option("--supervised-steps", a->cfg.supervised.steps, "supervised baseline Adam steps")
       ->capture_default_str();
-  sub->add_option("--kmeans-k", a->cfg.kmeans_k, "k-means centroids (feature width)")->capture_default_str();
+  sub->add_option("--kmeans-k", a->cfg.kmeans.k, "k-means centres of the kmeans method (feature width; kmeans-32 has 32)")
+      ->capture_default_str();
   sub->add_option("--fit-examples", a->cfg.fit_examples, "unlabelled examples PCA and k-means are fitted on")
       ->capture_default_str();
   sub->add_flag("--no-permute", a->no_permute, "keep the input order (default: a fresh permutation per seed)");
@@ -85,7 +95,11 @@ inline void finish_eval_args(EvalArgs* a, bool experiment) {
   MU_CHECK(a->cfg.eta >= 0, "--eta must be >= 0");
   MU_CHECK(a->cfg.reference >= 2, "--reference must be at least 2");
   MU_CHECK(a->cfg.vae.steps >= 1 && a->cfg.supervised.steps >= 1, "--vae-steps and --supervised-steps must be >= 1");
-  MU_CHECK(a->cfg.kmeans_k >= 1, "--kmeans-k must be >= 1");
+  MU_CHECK(a->cfg.vae.min_steps >= 0, "--vae-min-steps must be >= 0");
+  MU_CHECK(a->cfg.kmeans.k >= 1, "--kmeans-k must be >= 1");
+  for (int64_t t : a->cfg.checkpoints)
+    MU_CHECK(t >= 0 && t <= a->cfg.steps, "--checkpoints: step " + std::to_string(t) + " is outside 0..--steps (" +
+                                              std::to_string(a->cfg.steps) + ")");
   MU_CHECK(a->cfg.fit_examples >= 2, "--fit-examples must be at least 2");
   MU_CHECK(a->resolution >= 1 && a->resolution <= 1024, "--resolution must be in 1..1024");
 }

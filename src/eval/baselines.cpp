@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cmath>
+#include <limits>
 #include <tuple>
 
 #include "common/error.h"
@@ -102,33 +103,40 @@ at::Tensor sq_dists(const at::Tensor& x, const at::Tensor& c) {  // (n, K)
 }
 }  // namespace
 
-KMeansResult kmeans(const at::Tensor& x_in, int64_t k, int max_iter, uint64_t seed) {
-  MU_CHECK(x_in.dim() == 2 && x_in.size(0) >= k && k >= 1, "kmeans: need at least k points");
-  at::NoGradGuard ng;
-  at::Tensor x = x_in.to(at::kDouble).contiguous();
+namespace {
+
+// Greedy k-means++ (Arthur & Vassilvitskii 2007; scikit-learn's variant): the first centre uniformly, then
+// each next one the best, by the resulting potential sum_i min_c ||x_i - c||^2, of 2 + ln K candidates
+// drawn with probability proportional to the current squared distance. Returns (k) row indices of x.
+at::Tensor greedy_kmeanspp(const at::Tensor& x, int64_t k, at::Generator& gen) {
   const int64_t n = x.size(0);
-  at::Generator gen = make_generator(seed);
-  // k-means++ seeding.
-  std::vector<int64_t> chosen;
-  chosen.push_back(at::randint(n, {1}, gen, at::TensorOptions().dtype(at::kLong)).item<int64_t>());
-  at::Tensor d2 = sq_dists(x, x.index_select(0, at::tensor(chosen))).squeeze(1);
+  const int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
+  const auto lopt = at::TensorOptions().dtype(at::kLong);
+  std::vector<int64_t> chosen{at::randint(n, {1}, gen, lopt).item<int64_t>()};
+  at::Tensor d2 = sq_dists(x, x.index_select(0, at::tensor(chosen))).squeeze(1);  // (n)
   while (static_cast<int64_t>(chosen.size()) < k) {
     double total = d2.sum().item<double>();
-    int64_t next;
-    if (total <= 0) {
-      next = at::randint(n, {1}, gen, at::TensorOptions().dtype(at::kLong)).item<int64_t>();
-    } else {
-      next = at::multinomial(d2 / total, 1, false, gen).item<int64_t>();
+    if (total <= 0) {  // every point already coincides with a centre: any point will do
+      chosen.push_back(at::randint(n, {1}, gen, lopt).item<int64_t>());
+      continue;
     }
-    chosen.push_back(next);
-    d2 = at::minimum(d2, sq_dists(x, x.index_select(0, at::tensor({next}))).squeeze(1));
+    at::Tensor cand = at::multinomial(d2 / total, trials, /*replacement=*/true, gen);  // (T)
+    at::Tensor nd = at::minimum(d2.unsqueeze(1), sq_dists(x, x.index_select(0, cand)));  // (n, T)
+    int64_t best = nd.sum(0).argmin().item<int64_t>();
+    chosen.push_back(cand[best].item<int64_t>());
+    d2 = nd.select(1, best).contiguous();
   }
+  return at::tensor(chosen, lopt);
+}
+
+// Lloyd's iterations from the given centres until the assignments stop changing, the centres move less
+// than shift_tol (total squared shift), or max_iter.
+KMeansResult lloyd(const at::Tensor& x, at::Tensor centres, int max_iter, double shift_tol) {
+  const int64_t k = centres.size(0);
   KMeansResult r;
-  r.centroids = x.index_select(0, at::tensor(chosen)).clone();
   at::Tensor prev;
   for (int it = 0; it < max_iter; ++it) {
-    at::Tensor D = sq_dists(x, r.centroids);
-    auto [mind, assign] = D.min(1);
+    auto [mind, assign] = sq_dists(x, centres).min(1);  // (n), (n)
     r.inertia.push_back(mind.sum().item<double>());
     r.assignment = assign;
     r.iterations = it + 1;
@@ -140,48 +148,74 @@ KMeansResult kmeans(const at::Tensor& x_in, int64_t k, int max_iter, uint64_t se
     at::Tensor counts = at::bincount(assign, {}, k).to(at::kDouble);
     at::Tensor sums = at::zeros({k, x.size(1)}, x.options()).index_add_(0, assign, x);
     at::Tensor nonempty = counts > 0;
-    at::Tensor newc = sums / counts.clamp_min(1).unsqueeze(1);
-    r.centroids = at::where(nonempty.unsqueeze(1), newc, r.centroids);
+    at::Tensor next = at::where(nonempty.unsqueeze(1), sums / counts.clamp_min(1).unsqueeze(1), centres);
     // Re-seed empty clusters at the currently worst-fitted points.
     at::Tensor empty = (~nonempty).nonzero().flatten();
-    if (empty.numel() > 0) {
-      at::Tensor worst = std::get<1>(mind.topk(empty.numel()));
-      r.centroids.index_copy_(0, empty, x.index_select(0, worst));
+    if (empty.numel() > 0) next.index_copy_(0, empty, x.index_select(0, std::get<1>(mind.topk(empty.numel()))));
+    double shift = (next - centres).pow(2).sum().item<double>();
+    centres = next;
+    if (empty.numel() == 0 && shift <= shift_tol) {  // converged by tol: final assignment to the moved centres
+      std::tie(mind, assign) = sq_dists(x, centres).min(1);
+      r.inertia.push_back(std::min(r.inertia.back(), mind.sum().item<double>()));
+      r.assignment = assign;
+      r.converged = true;
+      break;
     }
   }
-  r.centroids = r.centroids.to(at::kFloat);
+  r.centroids = centres;
   return r;
 }
 
-namespace {
-at::Tensor contrast_normalise(const at::Tensor& x, double eps) {
-  at::Tensor xd = x.to(at::kDouble);
-  return (xd - xd.mean(1, true)) / at::sqrt(xd.var(1, /*unbiased=*/false, true) + eps);
-}
 }  // namespace
+
+KMeansResult kmeans(const at::Tensor& x_in, int64_t k, const KMeansOptions& opt, uint64_t seed) {
+  MU_CHECK(x_in.dim() == 2 && x_in.size(0) >= k && k >= 1, "kmeans: need at least k points");
+  MU_CHECK(opt.restarts >= 1 && opt.max_iter >= 1, "kmeans: need at least one restart and one iteration");
+  at::NoGradGuard ng;
+  at::Tensor x = x_in.to(at::kDouble).contiguous();  // (n, D)
+  const double shift_tol = opt.tol * x.var(0, /*unbiased=*/false).mean().item<double>();
+  at::Generator gen = make_generator(seed);
+  KMeansResult best;
+  for (int rs = 0; rs < opt.restarts; ++rs) {
+    at::Tensor init = x.index_select(0, greedy_kmeanspp(x, k, gen)).clone();  // (k, D)
+    KMeansResult r = lloyd(x, init, opt.max_iter, shift_tol);
+    r.restart = rs;
+    if (rs == 0 || r.inertia.back() < best.inertia.back()) best = std::move(r);
+  }
+  best.centroids = best.centroids.to(at::kFloat);
+  return best;
+}
+
+KMeansResult kmeans(const at::Tensor& x, int64_t k, int max_iter, uint64_t seed) {
+  KMeansOptions opt;
+  opt.restarts = 1;
+  opt.max_iter = max_iter;
+  opt.tol = 0;  // only unchanged assignments count as convergence
+  return kmeans(x, k, opt, seed);
+}
 
 at::Tensor CoatesKMeans::transform(const at::Tensor& x) const {
   at::NoGradGuard ng;
-  at::Tensor z = at::mm(contrast_normalise(x, norm_eps) - zca_mean, zca);
-  at::Tensor dist = at::sqrt(sq_dists(z, centroids.to(at::kDouble)));
+  at::Tensor z = at::mm(x.to(at::kDouble) - zca_mean, zca);     // (n, D)
+  at::Tensor dist = at::sqrt(sq_dists(z, centroids));           // (n, K)
   return at::relu(dist.mean(1, true) - dist).to(at::kFloat);
 }
 
-CoatesKMeans fit_coates_kmeans(const at::Tensor& x, int64_t k, uint64_t seed, int max_iter) {
-  MU_CHECK(x.dim() == 2 && x.size(0) >= std::max<int64_t>(k, 2), "kmeans: need at least k examples");
+CoatesKMeans fit_coates_kmeans(const at::Tensor& x, const CoatesOptions& opt, uint64_t seed) {
+  MU_CHECK(x.dim() == 2 && x.size(0) >= std::max<int64_t>(opt.k, 2), "kmeans: need at least k examples");
+  MU_CHECK(opt.k >= 1 && opt.zca_eps > 0, "kmeans: need k >= 1 and a positive whitening epsilon");
   at::NoGradGuard ng;
   CoatesKMeans m;
-  // Coates et al. use eps = 10 for pixels in [0, 255]; scale it to the data's range.
-  double range = (x.max() - x.min()).item<double>();
-  m.norm_eps = 10.0 * std::pow(std::max(range, 1e-12) / 255.0, 2);
-  at::Tensor xn = contrast_normalise(x, m.norm_eps);
-  m.zca_mean = xn.mean(0);
-  at::Tensor xc = xn - m.zca_mean;
-  at::Tensor cov = at::mm(xc.t(), xc) / static_cast<double>(xc.size(0));
+  at::Tensor xd = x.to(at::kDouble);
+  m.zca_mean = xd.mean(0);
+  at::Tensor xc = xd - m.zca_mean;                                               // (n, D)
+  at::Tensor cov = at::mm(xc.t(), xc) / static_cast<double>(xc.size(0));         // (D, D)
   auto [evals, evecs] = at::linalg_eigh(cov);
-  m.zca = at::mm(evecs * at::rsqrt(evals.clamp_min(0) + 0.1), evecs.t());
-  at::Tensor z = at::mm(xc, m.zca);
-  m.centroids = kmeans(z, k, max_iter, seed).centroids;
+  m.zca = at::mm(evecs * at::rsqrt(evals.clamp_min(0) + opt.zca_eps), evecs.t());
+  KMeansResult r = kmeans(at::mm(xc, m.zca), opt.k, opt.kmeans, seed);
+  m.centroids = r.centroids.to(at::kDouble);
+  m.cluster_sizes = at::bincount(r.assignment, {}, opt.k);
+  m.iterations = r.iterations;
   return m;
 }
 
@@ -280,13 +314,51 @@ at::Tensor Vae::encode_mean(const at::Tensor& x, const at::Tensor& reference) co
       .first.detach();
 }
 
+namespace {
+
+std::vector<Vae::Layer*> layers_of(Vae& v) {
+  std::vector<Vae::Layer*> out;
+  for (auto& L : v.encoder) out.push_back(&L);
+  out.push_back(&v.enc_out);
+  for (auto& L : v.decoder) out.push_back(&L);
+  out.push_back(&v.dec_out);
+  return out;
+}
+
+// Detached copies of every layer's tensors (a snapshot of the parameters at a validation check).
+std::vector<Vae::Layer> snapshot(Vae& v) {
+  std::vector<Vae::Layer> s;
+  for (Vae::Layer* L : layers_of(v)) {
+    Vae::Layer c = *L;
+    for (at::Tensor* t : {&c.W, &c.b, &c.gamma, &c.beta})
+      if (t->defined()) *t = t->detach().clone();
+    s.push_back(c);
+  }
+  return s;
+}
+
+void restore(Vae& v, const std::vector<Vae::Layer>& s) {
+  auto layers = layers_of(v);
+  for (size_t i = 0; i < layers.size(); ++i) *layers[i] = s[i];
+}
+
+}  // namespace
+
 Vae train_vae(const at::Tensor& x_in, const VaeOptions& opt, uint64_t seed,
               const std::function<void(int64_t, int64_t)>& progress) {
-  MU_CHECK(x_in.dim() == 2 && x_in.size(0) >= 2, "vae: need at least 2 training examples");
+  MU_CHECK(x_in.dim() == 2 && x_in.size(0) >= 4, "vae: need at least 4 training examples");
+  MU_CHECK(opt.steps >= 1 && opt.eval_every >= 1 && opt.patience >= 1, "vae: steps, eval_every, patience >= 1");
+  MU_CHECK(opt.validation > 0 && opt.validation < 1, "vae: the validation fraction must be in (0, 1)");
   at::AutoGradMode grad_on(true);  // callers may hold a NoGradGuard
-  at::Tensor x = x_in.to(at::kFloat).contiguous();
-  const int64_t n = x.size(0), D = x.size(1);
   at::Generator gen = make_generator(seed);
+  // Validation rows: a seeded fraction of the training rows, never trained on.
+  at::Tensor all = x_in.to(at::kFloat).contiguous();
+  at::Tensor perm = at::randperm(all.size(0), gen, at::TensorOptions().dtype(at::kLong));
+  const int64_t nval = std::max<int64_t>(
+      2, std::min(opt.max_validation, static_cast<int64_t>(opt.validation * static_cast<double>(all.size(0)))));
+  at::Tensor xval = all.index_select(0, perm.narrow(0, 0, nval));               // (nval, D)
+  at::Tensor x = all.index_select(0, perm.narrow(0, nval, all.size(0) - nval));  // (n, D)
+  const int64_t n = x.size(0), D = x.size(1);
   Vae v;
   v.options = opt;
   int64_t in = D;
@@ -297,7 +369,11 @@ Vae train_vae(const at::Tensor& x_in, const VaeOptions& opt, uint64_t seed,
   v.dec_out = make_layer(in, 2 * D, false, gen);
   Adam adam(v.parameters(), opt.lr);
   const int64_t B = std::min(opt.batch, n);
-  double running = 0;
+  const int64_t min_steps = std::min(opt.min_steps, opt.steps);
+  const uint64_t val_seed = seed ^ 0x5bd1e995ULL;  // the same posterior noise at every check
+  double running = 0, best = std::numeric_limits<double>::infinity(), lowest = best;
+  int64_t since_best = 0;
+  std::vector<Vae::Layer> best_params;
   for (int64_t step = 0; step < opt.steps; ++step) {
     at::Tensor idx = at::randint(n, {B}, gen, at::TensorOptions().dtype(at::kLong));
     adam.zero_grad();
@@ -305,21 +381,40 @@ Vae train_vae(const at::Tensor& x_in, const VaeOptions& opt, uint64_t seed,
     loss.backward();
     adam.step();
     running += loss.item<double>();
-    if ((step + 1) % 100 == 0 || step + 1 == opt.steps) {
-      int64_t m = (step + 1) % 100 == 0 ? 100 : (step + 1) % 100;
+    const int64_t done = step + 1;
+    if (done % 100 == 0 || done == opt.steps) {
+      int64_t m = done % 100 == 0 ? 100 : done % 100;
       v.loss_curve.push_back(running / static_cast<double>(m));
       running = 0;
-      if (progress) progress(step + 1, opt.steps);
+      if (progress) progress(done, opt.steps);
+    }
+    v.steps_run = done;
+    if (done % opt.eval_every == 0 || done == opt.steps) {
+      double val;
+      {
+        at::NoGradGuard ng;
+        at::Generator vg = make_generator(val_seed);
+        val = neg_elbo(v, xval, vg).item<double>();
+      }
+      v.validation_curve.emplace_back(done, val);
+      if (std::isfinite(val) && val < lowest) {
+        lowest = val;
+        v.lowest_step = done;
+      }
+      if (done < min_steps) continue;  // the chosen VAE has trained at least min_steps
+      if (std::isfinite(val) && val < best) {
+        best = val;
+        v.best_step = done;
+        best_params = snapshot(v);
+        since_best = 0;
+      } else {
+        ++since_best;
+      }
+      if (since_best >= opt.patience) break;
     }
   }
-  // Detach for inference.
-  for (auto* layers : {&v.encoder, &v.decoder})
-    for (auto& L : *layers) {
-      L.W = L.W.detach(); L.b = L.b.detach();
-      if (L.bn) { L.gamma = L.gamma.detach(); L.beta = L.beta.detach(); }
-    }
-  v.enc_out.W = v.enc_out.W.detach(); v.enc_out.b = v.enc_out.b.detach();
-  v.dec_out.W = v.dec_out.W.detach(); v.dec_out.b = v.dec_out.b.detach();
+  MU_CHECK(!best_params.empty(), "vae: the validation loss was never finite");
+  restore(v, best_params);  // detached copies: ready for inference
   return v;
 }
 

@@ -1,6 +1,7 @@
 #include "eval/protocol.h"
 
 #include <cstdint>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <sstream>
@@ -13,7 +14,8 @@
 namespace mu {
 
 const std::vector<std::string>& all_methods() {
-  static const std::vector<std::string> m = {"learned", "random", "supervised", "vae", "pca", "kmeans", "raw"};
+  static const std::vector<std::string> m = {"learned", "random", "supervised", "vae", "pca", "kmeans", "kmeans-32",
+                                                "raw"};
   return m;
 }
 
@@ -27,7 +29,7 @@ std::vector<std::string> parse_methods(const std::string& list) {
     bool known = false;
     for (const auto& m : all_methods()) known |= m == item;
     MU_CHECK(known, "unknown method '" + item + "' (expected a comma list of learned, random, supervised, vae, "
-                    "pca, kmeans, raw, or 'all')");
+                    "pca, kmeans, kmeans-32, raw, or 'all')");
     wanted.push_back(item);
   }
   std::vector<std::string> out;  // canonical order, no duplicates
@@ -75,7 +77,8 @@ const MethodResult* EvalResult::find(const std::string& name) const {
 }
 
 Phi apply_rule(const Theta& theta, Phi phi, const at::Tensor& x, int64_t steps, int64_t batch, at::Generator& gen,
-               int64_t every, const std::function<void(int64_t, const Phi&)>& on_step, int64_t* failed_at) {
+               int64_t every, const std::function<void(int64_t, const Phi&)>& on_step, int64_t* failed_at,
+               const std::vector<int64_t>& also) {
   at::NoGradGuard ng;
   if (failed_at) *failed_at = -1;
   const int64_t n = x.size(0);
@@ -91,7 +94,8 @@ Phi apply_rule(const Theta& theta, Phi phi, const at::Tensor& x, int64_t steps, 
       if (on_step) on_step(t - 1, phi);
       return phi;
     }
-    if (on_step && ((every > 0 && t % every == 0) || t == steps)) on_step(t, phi);
+    const bool listed = std::find(also.begin(), also.end(), t) != also.end();
+    if (on_step && ((every > 0 && t % every == 0) || t == steps || listed)) on_step(t, phi);
   }
   return phi;
 }
@@ -129,7 +133,32 @@ struct Features {
   std::function<at::Tensor(const at::Tensor&)> joint;
 };
 
+// The paper metric's test examples per class: paper_test_per_class, at most the smallest test class.
+int64_t paper_per_class(const EvalConfig& cfg, const std::vector<at::Tensor>& cls_te) {
+  int64_t per = cfg.paper_test_per_class;
+  for (const auto& c : cls_te) per = std::min(per, c.size(0));
+  return per;
+}
+
+int64_t class_count(const Split& data) { return std::max(data.train.classes(), data.test.classes()); }
+
 }  // namespace
+
+SeedRows protocol_rows(const EvalConfig& cfg, const Split& data, int64_t s) {
+  const int64_t K = class_count(data);
+  auto cls_tr = by_class(data.train.y.to(at::kLong), K), cls_te = by_class(data.test.y.to(at::kLong), K);
+  const int64_t paper_per = paper_per_class(cfg, cls_te);
+  SeedRows rows;
+  for (int64_t d = 0; d < cfg.draws; ++d) {
+    at::Generator g = make_generator(derive_seed(cfg.seed, s, 3, d));
+    rows.labelled.push_back(balanced_draw(cls_tr, cfg.shots, g));
+    rows.paper.push_back(balanced_draw(cls_te, paper_per, g));
+  }
+  const int64_t n = data.train.size();
+  at::Generator fit_gen = make_generator(derive_seed(cfg.seed, s, 4));
+  rows.fit = at::randperm(n, fit_gen, at::TensorOptions().dtype(at::kLong)).narrow(0, 0, std::min(cfg.fit_examples, n));
+  return rows;
+}
 
 EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Split& data, int64_t resolution,
                           const EvalProgress& progress) {
@@ -139,7 +168,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
   const Dataset& te = data.test;
   MU_CHECK(tr.size() >= 2 && te.size() >= 1, "evaluate: the data set needs a training and a test split");
   MU_CHECK(tr.dim() == te.dim(), "evaluate: train and test splits have different widths");
-  const int64_t K = std::max(tr.classes(), te.classes());
+  const int64_t K = class_count(data);
   MU_CHECK(K >= 2, "evaluate: the data set needs at least 2 classes");
   MU_CHECK(cfg.shots >= 1, "--shots must be at least 1");
   MU_CHECK(cfg.seeds >= 1 && cfg.draws >= 1, "--seeds and --draws must be at least 1");
@@ -175,16 +204,28 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
              "evaluate: class " + std::to_string(k) + " has only " + std::to_string(cls_tr[k].size(0)) +
                  " training examples, fewer than --shots " + std::to_string(cfg.shots));
   }
-  int64_t paper_per = cfg.paper_test_per_class;
-  for (int64_t k = 0; k < K; ++k) paper_per = std::min(paper_per, cls_te[k].size(0));
-  MU_CHECK(paper_per >= 1, "evaluate: every class needs at least one test example");
+  MU_CHECK(paper_per_class(cfg, cls_te) >= 1, "evaluate: every class needs at least one test example");
   int64_t curve_per = cfg.shots;  // curve batches: `shots` per class of train, 10 per class of test
   for (int64_t k = 0; k < K; ++k) curve_per = std::min(curve_per, cls_te[k].size(0));
 
+  std::vector<int64_t> checkpoints;  // sorted, unique, within [0, steps]
+  for (int64_t t : cfg.checkpoints) {
+    MU_CHECK(t >= 0 && t <= cfg.steps, "--checkpoints: step " + std::to_string(t) + " is outside 0.." +
+                                           std::to_string(cfg.steps) + " (--steps)");
+    if (std::find(checkpoints.begin(), checkpoints.end(), t) == checkpoints.end()) checkpoints.push_back(t);
+  }
+  std::sort(checkpoints.begin(), checkpoints.end());
+  auto checkpoint_name = [](int64_t t) { return "learned@" + std::to_string(t); };
   for (const auto& m : cfg.methods) {
     MethodResult mr;
     mr.name = m;
     R.methods.push_back(mr);
+    if (m != "learned") continue;
+    for (int64_t t : checkpoints) {
+      MethodResult cp;
+      cp.name = checkpoint_name(t);
+      R.methods.push_back(cp);
+    }
   }
   auto method = [&](const std::string& name) -> MethodResult* {
     for (auto& m : R.methods)
@@ -206,17 +247,10 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
     int64_t nref = std::min<int64_t>(std::max<int64_t>(cfg.reference, 2), tr.size());
     at::Tensor ref = xtr.index_select(
         0, at::randperm(tr.size(), ref_gen, at::TensorOptions().dtype(at::kLong)).narrow(0, 0, nref));
+    const SeedRows rows = protocol_rows(cfg, data, s);
     std::vector<Draw> draws;
-    for (int64_t d = 0; d < cfg.draws; ++d) {
-      at::Generator g = make_generator(derive_seed(cfg.seed, s, 3, d));
-      Draw dr;
-      dr.lab = balanced_draw(cls_tr, cfg.shots, g);
-      dr.paper = balanced_draw(cls_te, paper_per, g);
-      draws.push_back(dr);
-    }
-    at::Generator fit_gen = make_generator(derive_seed(cfg.seed, s, 4));
-    at::Tensor fit_idx = at::randperm(tr.size(), fit_gen, at::TensorOptions().dtype(at::kLong))
-                             .narrow(0, 0, std::min(cfg.fit_examples, tr.size()));
+    for (int64_t d = 0; d < cfg.draws; ++d) draws.push_back(Draw{rows.labelled[d], rows.paper[d]});
+    const at::Tensor& fit_idx = rows.fit;
 
     // Scores one method's features on every draw.
     auto score = [&](MethodResult& mr, int64_t d, const at::Tensor& Flab, const at::Tensor& Ftest,
@@ -226,7 +260,7 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
       RunResult rr;
       rr.seed = s;
       rr.draw = d;
-      for (ReadoutKind k : {ReadoutKind::logistic_ovr, ReadoutKind::logistic_multinomial, ReadoutKind::ridge}) {
+      for (ReadoutKind k : all_readouts()) {
         Readout ro = fit_readout(k, Flab, ylab, K, cfg.logistic);
         ReadoutScore sc = score_readout(ro, Ftest, yte);
         rr.readouts[to_string(k)] = sc.accuracy;
@@ -265,7 +299,11 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
         at::Generator batch_gen = make_generator(derive_seed(cfg.seed, s, 5));
         at::Generator curve_gen = make_generator(derive_seed(cfg.seed, s, 6));
         std::vector<CurvePoint> curve;
+        std::vector<std::pair<int64_t, Phi>> kept;  // the model at each checkpoint
         auto on_step = [&](int64_t t, const Phi& phi) {
+          if (std::find(checkpoints.begin(), checkpoints.end(), t) != checkpoints.end()) kept.emplace_back(t, phi);
+          const bool on_curve = t == 0 || t == cfg.steps || (cfg.curve_every > 0 && t % cfg.curve_every == 0);
+          if (!on_curve) return;  // a checkpoint only
           at::Tensor li = balanced_draw(cls_tr, cfg.shots, curve_gen);
           at::Tensor pi = balanced_draw(cls_te, curve_per, curve_gen);
           LabelledBatch a{xtr.index_select(0, li), ytr.index_select(0, li)};
@@ -282,13 +320,24 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
           if (progress && t > 0) progress("learned seed " + std::to_string(s) + " step", t, cfg.steps);
         };
         int64_t failed = -1;
-        Phi phi = apply_rule(theta, phi0, xtr, cfg.steps, cfg.batch, batch_gen, cfg.curve_every, on_step, &failed);
+        Phi phi = apply_rule(theta, phi0, xtr, cfg.steps, cfg.batch, batch_gen, cfg.curve_every, on_step, &failed,
+                             checkpoints);
         if (failed >= 0)
           mr.note += "seed " + std::to_string(s) + ": the rule produced a non-finite update at step " +
                      std::to_string(failed) + "; evaluated the last finite model. ";
         R.curves.push_back(curve);
         R.learned.push_back(phi);
         score_fixed(mr, phi_features(phi));
+        for (const auto& [t, at_t] : kept) {
+          auto tc = Clock::now();
+          MethodResult& cm = *method(checkpoint_name(t));
+          score_fixed(cm, phi_features(at_t));
+          cm.seconds += since(tc);
+        }
+        for (int64_t t : checkpoints)
+          if (failed >= 0 && t >= failed)
+            method(checkpoint_name(t))->note += "seed " + std::to_string(s) + ": not reached (non-finite update at step " +
+                                                std::to_string(failed) + "). ";
       } else if (name == "random") {
         score_fixed(mr, phi_features(phi0));
       } else if (name == "supervised") {
@@ -309,14 +358,20 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
         Vae v = train_vae(xtr, cfg.vae, derive_seed(cfg.seed, s, 8), [&](int64_t i, int64_t n) {
           if (progress && i % 500 == 0) progress("vae seed " + std::to_string(s) + " step", i, n);
         });
+        mr.note += "seed " + std::to_string(s) + ": " + std::to_string(v.steps_run) +
+                   " steps, parameters of step " + std::to_string(v.best_step) +
+                   " (lowest validation negative ELBO from step " + std::to_string(v.options.min_steps) +
+                   " on; lowest of all at step " + std::to_string(v.lowest_step) + "). ";
         score_fixed(mr, Features{[&](const at::Tensor& x) { return v.encode_mean(x, ref); },
                                  [&](const at::Tensor& x) { return v.encode_mean(x); }});
       } else if (name == "pca") {
         Pca p = fit_pca(xtr.index_select(0, fit_idx), cfg.pca_dim, true);
         auto f = [p](const at::Tensor& x) { return p.transform(x); };
         score_fixed(mr, Features{f, f});
-      } else if (name == "kmeans") {
-        CoatesKMeans km = fit_coates_kmeans(xtr.index_select(0, fit_idx), cfg.kmeans_k, derive_seed(cfg.seed, s, 9));
+      } else if (name == "kmeans" || name == "kmeans-32") {
+        CoatesOptions opt = cfg.kmeans;
+        if (name == "kmeans-32") opt.k = 32;
+        CoatesKMeans km = fit_coates_kmeans(xtr.index_select(0, fit_idx), opt, derive_seed(cfg.seed, s, 9));
         auto f = [km](const at::Tensor& x) { return km.transform(x); };
         score_fixed(mr, Features{f, f});
       } else if (name == "raw") {

@@ -23,7 +23,9 @@
 
 namespace mu {
 
-// learned, random, supervised, vae, pca, kmeans, raw (the order results are reported in).
+// learned, random, supervised, vae, pca, kmeans, kmeans-32, raw (the order results are reported in).
+// kmeans is Coates-Ng k-means with EvalConfig::kmeans.k centres (256); kmeans-32 the same with 32 centres,
+// the comparison at the learned embedding's width.
 const std::vector<std::string>& all_methods();
 // "all", or a comma list of method names ("learned" may be listed too). Throws mu::Error on unknown names.
 std::vector<std::string> parse_methods(const std::string& list);
@@ -41,12 +43,14 @@ struct EvalConfig {
   int64_t seeds = 3;             // base-model seeds
   int64_t draws = 5;             // label draws per seed
   std::vector<std::string> methods = all_methods();
-  ReadoutKind readout = ReadoutKind::logistic_ovr;  // the headline readout; all three are also reported
+  ReadoutKind readout = ReadoutKind::logistic_ovr;  // the headline readout; every readout is also reported
   LogisticOptions logistic;
   int64_t reference = 1000;      // batch-norm reference batch (unlabelled training examples)
   int64_t fit_examples = 10000;  // unlabelled training examples that PCA and k-means are fitted on
   int64_t pca_dim = 32;
-  int64_t kmeans_k = 32;
+  CoatesOptions kmeans;          // the kmeans method (256 centres); kmeans-32 is the same with 32
+  std::vector<int64_t> checkpoints;  // rule steps (<= steps) at which the learned method is also scored in
+                                     // full (every draw, whole test split): methods "learned@STEP"
   int64_t paper_test_per_class = 10;  // the paper-style metric's test batch (10 per class = 100)
   double eta = 0;                // inner step; 0 keeps the rule file's value
   VaeOptions vae;
@@ -103,11 +107,22 @@ using EvalProgress = std::function<void(const std::string& label, int64_t i, int
 EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta, const Split& data, int64_t resolution = 0,
                           const EvalProgress& progress = {});
 
-// Applies the rule to phi for `steps` batches drawn from x with `gen`; calls on_step(t, phi) at t = 0
-// and every `every` steps (and at the end). Stops early (returning the last finite phi and setting
+// The training and test rows the protocol uses for base-model seed s (shared by every method): the
+// unlabelled rows PCA and k-means are fitted on, and per label draw the labelled training rows (`shots`
+// per class, class-major) and the paper metric's test rows. For independent re-implementations.
+struct SeedRows {
+  at::Tensor fit;                    // (min(fit_examples, n_train)) int64 training rows
+  std::vector<at::Tensor> labelled;  // per draw: (shots * classes) int64 training rows
+  std::vector<at::Tensor> paper;     // per draw: (paper_per * classes) int64 test rows
+};
+SeedRows protocol_rows(const EvalConfig& cfg, const Split& data, int64_t s);
+
+// Applies the rule to phi for `steps` batches drawn from x with `gen`; calls on_step(t, phi) at t = 0,
+// every `every` steps, at every step listed in `also`, and at the end. Stops early (returning the last finite phi and setting
 // *failed_at) if the rule produces a non-finite update.
 Phi apply_rule(const Theta& theta, Phi phi, const at::Tensor& x, int64_t steps, int64_t batch, at::Generator& gen,
-               int64_t every, const std::function<void(int64_t, const Phi&)>& on_step, int64_t* failed_at = nullptr);
+               int64_t every, const std::function<void(int64_t, const Phi&)>& on_step, int64_t* failed_at = nullptr,
+               const std::vector<int64_t>& also = {});
 
 // results.json content (product.md schema, plus per-readout numbers, curves and timings).
 struct RuleInfo {

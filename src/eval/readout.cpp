@@ -12,7 +12,8 @@ ReadoutKind parse_readout(const std::string& name) {
   if (name == "logistic" || name == "ovr" || name == "logistic-ovr") return ReadoutKind::logistic_ovr;
   if (name == "multinomial" || name == "logistic-multinomial") return ReadoutKind::logistic_multinomial;
   if (name == "ridge") return ReadoutKind::ridge;
-  throw Error("unknown readout '" + name + "' (expected logistic, multinomial or ridge)");
+  if (name == "standardised" || name == "standardized") return ReadoutKind::logistic_standardised;
+  throw Error("unknown readout '" + name + "' (expected logistic, multinomial, ridge or standardised)");
 }
 
 std::string to_string(ReadoutKind k) {
@@ -20,8 +21,15 @@ std::string to_string(ReadoutKind k) {
     case ReadoutKind::logistic_ovr: return "logistic";
     case ReadoutKind::logistic_multinomial: return "multinomial";
     case ReadoutKind::ridge: return "ridge";
+    case ReadoutKind::logistic_standardised: return "standardised";
   }
   return "?";
+}
+
+const std::vector<ReadoutKind>& all_readouts() {
+  static const std::vector<ReadoutKind> k = {ReadoutKind::logistic_ovr, ReadoutKind::logistic_standardised,
+                                             ReadoutKind::logistic_multinomial, ReadoutKind::ridge};
+  return k;
 }
 
 namespace {
@@ -110,7 +118,7 @@ at::Tensor Readout::predict(const at::Tensor& features) const { return decision(
 
 at::Tensor Readout::proba(const at::Tensor& features) const {
   at::Tensor d = decision(features);
-  if (kind == ReadoutKind::logistic_ovr) {
+  if (kind == ReadoutKind::logistic_ovr || kind == ReadoutKind::logistic_standardised) {
     at::Tensor p = at::sigmoid(d);
     return p / p.sum(1, true).clamp_min(1e-300);
   }
@@ -132,6 +140,21 @@ Readout fit_logistic_ovr(const at::Tensor& features, const at::Tensor& y, int64_
     max_it = std::max(max_it, it);
   }
   return make_readout(ReadoutKind::logistic_ovr, at::stack(cols, 1), classes, max_it);
+}
+
+Readout fit_logistic_standardised(const at::Tensor& features, const at::Tensor& y, int64_t classes,
+                                  const LogisticOptions& opt) {
+  check_inputs(features, y, classes, true);
+  at::NoGradGuard ng;
+  at::Tensor f = features.to(at::kDouble);
+  at::Tensor mean = f.mean(0);                                   // (D)
+  at::Tensor sd = f.std(0, /*unbiased=*/false);                  // (D)
+  sd = at::where(sd > 0, sd, at::ones_like(sd));                 // StandardScaler leaves constant features alone
+  Readout r = fit_logistic_ovr((f - mean) / sd, y, classes, opt);
+  // [(F - m) / s, 1] C = [F, 1] C' with C'_w = C_w / s and C'_b = C_b - sum_d m_d C_w,d / s_d.
+  at::Tensor w = r.coef.narrow(0, 0, f.size(1)) / sd.unsqueeze(1);  // (D, K)
+  at::Tensor b = r.coef.narrow(0, f.size(1), 1) - at::mm(mean.unsqueeze(0), w);  // (1, K)
+  return make_readout(ReadoutKind::logistic_standardised, at::cat({w, b}, 0), classes, r.iterations);
 }
 
 Readout fit_logistic_multinomial(const at::Tensor& features, const at::Tensor& y, int64_t classes,
@@ -261,6 +284,7 @@ Readout fit_readout(ReadoutKind kind, const at::Tensor& features, const at::Tens
     case ReadoutKind::logistic_ovr: return fit_logistic_ovr(features, y, classes, opt);
     case ReadoutKind::logistic_multinomial: return fit_logistic_multinomial(features, y, classes, opt);
     case ReadoutKind::ridge: return fit_ridge(features, y, classes);
+    case ReadoutKind::logistic_standardised: return fit_logistic_standardised(features, y, classes, opt);
   }
   throw Error("unknown readout");
 }

@@ -10,9 +10,14 @@
 
 namespace mu {
 
-enum class ReadoutKind { logistic_ovr, logistic_multinomial, ridge };
-ReadoutKind parse_readout(const std::string& name);  // "logistic" (= ovr), "ovr", "multinomial", "ridge"
-std::string to_string(ReadoutKind k);                 // "logistic", "multinomial", "ridge"
+// logistic_standardised is scikit-learn's make_pipeline(StandardScaler(), LogisticRegression()): the
+// one-vs-rest logistic regression on features standardised by the labelled examples' mean and std.
+enum class ReadoutKind { logistic_ovr, logistic_multinomial, ridge, logistic_standardised };
+// "logistic" (= ovr), "ovr", "multinomial", "ridge", "standardised"
+ReadoutKind parse_readout(const std::string& name);
+std::string to_string(ReadoutKind k);  // "logistic", "multinomial", "ridge", "standardised"
+// Every kind, in the order results report them.
+const std::vector<ReadoutKind>& all_readouts();
 
 struct LogisticOptions {
   double C = 1.0;         // inverse regularisation strength
@@ -39,6 +44,10 @@ struct Readout {
 // with a backtracking line search. y is (n) int64 in [0, classes). Every class must be present.
 Readout fit_logistic_ovr(const at::Tensor& features, const at::Tensor& y, int64_t classes,
                          const LogisticOptions& opt = {});
+// fit_logistic_ovr on (F - mean) / std, mean and std (biased; 1 where a feature is constant) taken over
+// the labelled examples, folded back into coef so that the readout applies to unscaled features.
+Readout fit_logistic_standardised(const at::Tensor& features, const at::Tensor& y, int64_t classes,
+                                  const LogisticOptions& opt = {});
 // Softmax regression: 0.5 ||W||^2 (intercept not penalised) + C sum_i CE_i, by Newton's method when
 // (D + 1) * K <= newton_max_params (32-d features), else by L-BFGS.
 Readout fit_logistic_multinomial(const at::Tensor& features, const at::Tensor& y, int64_t classes,

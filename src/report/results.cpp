@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -35,7 +36,7 @@ json method_schema() {
       "accuracy_mean": {"type": "number", "minimum": 0, "maximum": 1},
       "accuracy_std": {"type": "number", "minimum": 0, "maximum": 1},
       "runs": {"type": "integer", "minimum": 1},
-      "readout": {"enum": ["logistic", "multinomial", "ridge"]},
+      "readout": {"enum": ["logistic", "standardised", "multinomial", "ridge"]},
       "feature_dim": {"type": "integer", "minimum": 1},
       "seconds": {"type": "number", "minimum": 0},
       "accuracies": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}},
@@ -206,12 +207,20 @@ std::string arch_str(const json& a) {
 }
 // Method names in the protocol's canonical order (learned first), then any others alphabetically.
 std::vector<std::string> method_order(const json& methods) {
-  static const std::vector<std::string> canon = {"learned", "random", "supervised", "vae", "pca", "kmeans", "raw"};
+  static const std::vector<std::string> canon = {"learned", "random", "supervised", "vae", "pca", "kmeans", "kmeans-32",
+                                                "raw"};
   std::vector<std::string> out;
-  for (const auto& m : canon)
+  for (const auto& m : canon) {
     if (methods.contains(m)) out.push_back(m);
+    if (m != "learned") continue;
+    std::vector<std::pair<long, std::string>> at;  // learned@STEP, by step, right after learned
+    for (auto it = methods.begin(); it != methods.end(); ++it)
+      if (it.key().rfind("learned@", 0) == 0) at.emplace_back(std::atol(it.key().c_str() + 8), it.key());
+    std::sort(at.begin(), at.end());
+    for (const auto& p : at) out.push_back(p.second);
+  }
   for (auto it = methods.begin(); it != methods.end(); ++it)
-    if (std::find(canon.begin(), canon.end(), it.key()) == canon.end()) out.push_back(it.key());
+    if (std::find(out.begin(), out.end(), it.key()) == out.end()) out.push_back(it.key());
   return out;
 }
 }  // namespace
@@ -235,13 +244,13 @@ std::string results_markdown(const json& r) {
   o << "| headline readout | " << r.value("readout", "") << " |\n";
   o << "| input permutation | " << (r.value("permuted_input", true) ? "fresh random per seed" : "none") << " |\n\n";
   o << "Accuracy on the held-out test split, mean ± std over runs:\n\n";
-  o << "| method | accuracy (" << r.value("readout", "") << ") | logistic OvR | multinomial | ridge | paper metric (100 vs 100) | features | runs | wall time |\n";
-  o << "|---|---|---|---|---|---|---|---|---|\n";
+  o << "| method | accuracy (" << r.value("readout", "") << ", the headline) | logistic OvR | standardised logistic OvR | multinomial | ridge | paper metric (100 vs 100) | features | runs | wall time |\n";
+  o << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& name : method_order(r["methods"])) {
     const json& m = r["methods"][name];
     json ro = m.value("readouts", json::object());
     o << "| " << name << " | **" << pm(m, "accuracy_mean", "accuracy_std") << "** | " << stat(ro, "logistic")
-      << " | " << stat(ro, "multinomial") << " | " << stat(ro, "ridge") << " | " << stat(m, "paper_metric") << " | "
+      << " | " << stat(ro, "standardised") << " | " << stat(ro, "multinomial") << " | " << stat(ro, "ridge") << " | " << stat(m, "paper_metric") << " | "
       << m.value("feature_dim", 0) << " | " << m.value("runs", 0) << " | " << fmt::format("{:.1f} s", m.value("seconds", 0.0))
       << " |\n";
   }
@@ -252,6 +261,11 @@ std::string results_markdown(const json& r) {
       o << "- `" << name << "`: its own softmax layer scores " << stat(m, "softmax_head") << " on the test split.\n";
     if (m.contains("note")) o << "- `" << name << "`: " << m["note"].get<std::string>() << "\n";
   }
+  o << "\nThe headline column is the " << r.value("readout", "") << " readout. Logistic OvR is liblinear's "
+       "one-vs-rest logistic regression (C = 1) on the features as they are; standardised logistic OvR is the same "
+       "on features standardised by the labelled examples' mean and standard deviation (scikit-learn's "
+       "make_pipeline(StandardScaler(), LogisticRegression())). `learned@N` is the learned rule's network after N "
+       "rule steps (`learned` after all of them); `learned@0` is the network at initialisation, the same as `random`.\n";
   o << "\nThe paper metric is section 13's: logistic OvR fitted on the 100 labelled examples and scored on 10 "
        "test examples per class, the base model run once over those 200 (batch-norm statistics of the batch). "
        "All other columns embed with batch-norm statistics of a fixed reference batch of unlabelled training "

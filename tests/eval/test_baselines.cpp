@@ -69,7 +69,9 @@ TEST(EvalBaselines, KMeansConvergesAndFindsWellSeparatedCentres) {
 TEST(EvalBaselines, CoatesKMeansFeaturesAreTriangleEncodings) {
   auto [x, y] = blobs(3, 40, 10, 0.5, 6);
   x = x.abs();  // image-like, non-negative
-  mu::CoatesKMeans m = mu::fit_coates_kmeans(x, 6, 8);
+  mu::CoatesOptions opt;
+  opt.k = 6;
+  mu::CoatesKMeans m = mu::fit_coates_kmeans(x, opt, 8);
   at::Tensor f = m.transform(x);
   ASSERT_EQ(f.size(1), 6);
   EXPECT_GE(f.min().item<float>(), 0.0f);
@@ -128,4 +130,36 @@ TEST(EvalBaselines, AdamMinimisesAQuadratic) {
     adam.step();
   }
   EXPECT_TRUE(at::allclose(p.detach(), at::tensor({1.0f, -2.0f, 0.5f}), 1e-2, 1e-2));
+}
+
+TEST(EvalBaselines, VaeStopsOnTheValidationSplitAndKeepsItsBestStep) {
+  at::Generator g = mu::make_generator(12);
+  at::Tensor x = at::rand({300, 8}, g);
+  mu::VaeOptions opt;
+  opt.hidden = 16;
+  opt.latent = 2;
+  opt.batch = 32;
+  opt.steps = 5000;
+  opt.min_steps = 200;
+  opt.eval_every = 50;
+  opt.patience = 2;
+  opt.lr = 0;  // the parameters never move: the first check stays the best, later ones never beat it
+  mu::Vae v = mu::train_vae(x, opt, 3);
+  EXPECT_EQ(v.lowest_step, 50);
+  EXPECT_EQ(v.best_step, 200);  // the first check from min_steps on ...
+  EXPECT_EQ(v.steps_run, 300);  // ... and `patience` checks without a better one
+  ASSERT_EQ(v.validation_curve.size(), 6u);
+  EXPECT_EQ(v.validation_curve[0].second, v.validation_curve[5].second);  // the same noise at every check
+  // Learning: the validation loss improves, and the kept step is the best check.
+  opt.lr = 3e-3;
+  opt.min_steps = 400;
+  opt.steps = 400;
+  mu::Vae w = mu::train_vae(x, opt, 3);
+  EXPECT_EQ(w.steps_run, 400);
+  double best = 1e300;
+  int64_t at = 0;
+  for (const auto& [step, val] : w.validation_curve)
+    if (val < best) best = val, at = step;
+  EXPECT_EQ(w.best_step, at);
+  EXPECT_LT(best, w.validation_curve.front().second);
 }

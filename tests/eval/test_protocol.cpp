@@ -38,9 +38,10 @@ mu::EvalConfig small_config() {
   c.reference = 100;
   c.fit_examples = 200;
   c.pca_dim = 8;
-  c.kmeans_k = 8;
+  c.kmeans.k = 8;
   c.paper_test_per_class = 5;
   c.vae.steps = 30;
+  c.vae.eval_every = 10;
   c.vae.hidden = 16;
   c.vae.latent = 8;
   c.supervised.steps = 30;

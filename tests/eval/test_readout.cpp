@@ -95,7 +95,7 @@ TEST(EvalReadout, AllReadoutsSeparateSeparableBlobs) {
   auto [x, y] = blobs(5, 20, 8, 0.5, 5);
   auto [xt, yt] = blobs(5, 50, 8, 0.5, 5);  // same centres (same seed), new noise draws below
   xt = xt + at::normal(0.0, 0.1, xt.sizes(), mu::make_generator(9)).to(at::kFloat);
-  for (auto k : {mu::ReadoutKind::logistic_ovr, mu::ReadoutKind::logistic_multinomial, mu::ReadoutKind::ridge}) {
+  for (auto k : mu::all_readouts()) {
     mu::Readout r = mu::fit_readout(k, x, y, 5);
     EXPECT_EQ(mu::score_readout(r, x, y).accuracy, 1.0) << mu::to_string(k);
     EXPECT_EQ(mu::score_readout(r, xt, yt).accuracy, 1.0) << mu::to_string(k);
@@ -137,4 +137,22 @@ TEST(EvalReadout, MultinomialLbfgsAgreesWithNewton) {
   // Intercepts are defined up to a common shift: compare centred coefficients.
   at::Tensor ca = a.coef - a.coef.mean(1, true), cb = b.coef - b.coef.mean(1, true);
   EXPECT_LT((ca - cb).abs().max().item<double>(), 1e-4 * std::max(1.0, ca.abs().max().item<double>()));
+}
+
+TEST(EvalReadout, StandardisedIsOvrOnStandardisedFeaturesFoldedBack) {
+  // Features on very different scales, one constant: the standardised readout must equal OvR fitted on
+  // (F - mean) / std of the labelled examples (std 1 for the constant one), applied to unscaled features.
+  auto [x, y] = blobs(3, 8, 4, 2.0, 11);
+  at::Tensor f = x.to(at::kDouble) * at::tensor({1e-3, 1.0, 50.0, 0.0}, at::kDouble) + at::tensor({0.0, 5.0, -2.0, 7.0}, at::kDouble);
+  mu::LogisticOptions opt;
+  opt.tol = 1e-12;
+  mu::Readout s = mu::fit_logistic_standardised(f, y, 3, opt);
+  EXPECT_EQ(mu::to_string(s.kind), "standardised");
+  at::Tensor sd = f.std(0, false);
+  sd = at::where(sd > 0, sd, at::ones_like(sd));
+  at::Tensor fs = (f - f.mean(0)) / sd;
+  mu::Readout o = mu::fit_logistic_ovr(fs, y, 3, opt);
+  at::Tensor ft = f + 0.1;  // other inputs: the fold-back must hold off the training points too
+  EXPECT_LT((s.decision(ft) - o.decision((ft - f.mean(0)) / sd)).abs().max().item<double>(), 1e-8);
+  EXPECT_EQ(mu::parse_readout("standardised"), mu::ReadoutKind::logistic_standardised);
 }
