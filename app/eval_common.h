@@ -60,6 +60,8 @@ inline void add_eval_options(CLI::App* sub, EvalArgs* a, bool experiment) {
                   "training data stops improving)")
       ->capture_default_str();
   sub->add_option("--vae-min-steps", a->cfg.vae.min_steps, "VAE training steps at least")->capture_default_str();
+  sub->add_option("--vae-layers", a->cfg.vae.layers, "VAE hidden layers of 128 in the encoder and in the decoder")
+      ->capture_default_str();
   sub->add_option("--supervised-steps", a->cfg.supervised.steps, "supervised baseline Adam steps")
       ->capture_default_str();
   sub->add_option("--kmeans-k", a->cfg.kmeans.k, "k-means centres of the kmeans method (feature width; kmeans-32 has 32)")
@@ -96,6 +98,7 @@ inline void finish_eval_args(EvalArgs* a, bool experiment) {
   MU_CHECK(a->cfg.reference >= 2, "--reference must be at least 2");
   MU_CHECK(a->cfg.vae.steps >= 1 && a->cfg.supervised.steps >= 1, "--vae-steps and --supervised-steps must be >= 1");
   MU_CHECK(a->cfg.vae.min_steps >= 0, "--vae-min-steps must be >= 0");
+  MU_CHECK(a->cfg.vae.layers >= 1 && a->cfg.vae.layers <= 16, "--vae-layers must be in 1..16");
   MU_CHECK(a->cfg.kmeans.k >= 1, "--kmeans-k must be >= 1");
   for (int64_t t : a->cfg.checkpoints)
     MU_CHECK(t >= 0 && t <= a->cfg.steps, "--checkpoints: step " + std::to_string(t) + " is outside 0..--steps (" +

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Prints the README's results tables from results.json files, so that no number is typed by hand.
+
+  scripts/results-tables.py main DIR           one row per method, one column per data set in DIR
+                                               (DIR/<set>/results.json): headline (logistic) readout and the
+                                               standardised one, mean +- std over runs
+  scripts/results-tables.py curve RESULTS.json the learned rule at each checkpoint (learned@N) against random
+                                               init, both readouts, with the paired difference per run
+"""
+import json
+import os
+import sys
+
+SETS = [("mnist-14", "mnist 14x14"), ("fashion-mnist-14", "fashion-mnist 14x14"), ("mnist-28", "mnist 28x28"),
+        ("fashion-mnist-28", "fashion-mnist 28x28"), ("spam", "spam (text)")]
+LABELS = {"random": "random (same network at init)", "supervised": "supervised (MLP + softmax on the labels)",
+          "vae": "vae (4x128, step chosen on a validation split)", "pca": "pca (whitened, 32)",
+          "kmeans": "kmeans (Coates-Ng, 256)", "kmeans-32": "kmeans-32 (Coates-Ng, 32: equal width)",
+          "raw": "raw input"}
+
+
+def cell(m, readout):
+    s = m["readouts"][readout]
+    return f"{s['mean']:.3f} +- {s['std']:.3f}"
+
+
+def main_table(d):
+    res = {k: json.load(open(os.path.join(d, k, "results.json"))) for k, _ in SETS
+           if os.path.exists(os.path.join(d, k, "results.json"))}
+    names = []
+    for r in res.values():
+        for n in r["methods"]:
+            if n not in names:
+                names.append(n)
+    order = sorted(names, key=lambda n: (0, int(n.split("@")[1])) if n.startswith("learned@") else
+                   (1, 0) if n == "learned" else (2, list(LABELS).index(n)) if n in LABELS else (3, 0))
+    cols = [(k, t) for k, t in SETS if k in res]
+    steps = {r["steps"] for r in res.values()}
+    print("| method (logistic / standardised) | " + " | ".join(t for _, t in cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    for n in order:
+        label = LABELS.get(n, n)
+        if n == "learned":
+            label = f"learned, {'/'.join(str(s) for s in sorted(steps))} rule steps"
+        elif n.startswith("learned@"):
+            label = f"learned, {int(n.split('@')[1]):,} rule steps"
+        row = [f"{cell(res[k]['methods'][n], 'logistic')} / {cell(res[k]['methods'][n], 'standardised')}"
+               if n in res[k]["methods"] else "-" for k, _ in cols]
+        print(f"| {label} | " + " | ".join(row) + " |")
+
+
+def curve_table(path):
+    r = json.load(open(path))
+    rand = r["methods"]["random"]
+    pts = sorted((int(n.split("@")[1]), m) for n, m in r["methods"].items() if n.startswith("learned@"))
+    print("| rule steps | learned (logistic) | learned - random, per run | learned (standardised) | "
+          "learned - random (standardised) |")
+    print("|---|---|---|---|---|")
+    ra = rand["accuracies"]
+    for t, m in pts:
+        diff = [a - b for a, b in zip(m["accuracies"], ra)]
+        mean = sum(diff) / len(diff)
+        sd = (sum((x - mean) ** 2 for x in diff) / len(diff)) ** 0.5
+        ahead = sum(x > 0 for x in diff)
+        ds = m["readouts"]["standardised"]["mean"] - rand["readouts"]["standardised"]["mean"]
+        print(f"| {t:,} | {cell(m, 'logistic')} | {mean:+.3f} +- {sd:.3f} ({ahead} of {len(diff)} ahead) | "
+              f"{cell(m, 'standardised')} | {ds:+.3f} |")
+    print(f"\nrandom init: {cell(rand, 'logistic')} (logistic), {cell(rand, 'standardised')} (standardised); "
+          f"{r['seeds']} seeds x {r['draws']} draws, {r['dataset']} {r['resolution']}x{r['resolution']}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("main", "curve"):
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    (main_table if sys.argv[1] == "main" else curve_table)(sys.argv[2])
