@@ -11,7 +11,9 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <thread>
 
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -22,6 +24,7 @@
 #include "common/random.h"
 #include "common/runtime.h"
 #include "metatrain/recompute.h"
+#include "metatrain/tasks.h"
 #include "metatrain/unroll.h"
 #include "report/profile.h"
 #include "rule/flops.h"
@@ -51,13 +54,13 @@ at::Tensor pixels(int64_t B, int64_t D, uint64_t seed) {
   return at::rand({B, D}, g);
 }
 
-mu::UnrollBatches unroll_batches(int64_t D, int64_t B, int64_t U) {
+mu::UnrollBatches unroll_batches(int64_t D, int64_t B, int64_t U, at::Device dev = at::kCPU) {
   mu::UnrollBatches ub;
   ub.classes = 10;
-  at::Tensor y = at::arange(100, at::kLong).remainder(10);
+  at::Tensor y = at::arange(100, at::kLong).remainder(10).to(dev);
   for (int64_t t = 0; t < U; ++t) {
-    ub.unlabelled.push_back(pixels(B, D, t));
-    ub.evals.push_back({{{pixels(100, D, 100 + t), y}, {pixels(100, D, 200 + t), y}}});
+    ub.unlabelled.push_back(pixels(B, D, t).to(dev));
+    ub.evals.push_back({{{pixels(100, D, 100 + t).to(dev), y}, {pixels(100, D, 200 + t).to(dev), y}}});
   }
   return ub;
 }
@@ -66,7 +69,8 @@ struct Args {
   bool as_json = false, sweep = false, recompute = false;
   int reps = 3;
   int64_t rss_unroll = 0;
-  std::string baseline, arch = "128x4", profile;
+  std::string baseline, arch = "128x4", profile, device = "cpu";
+  std::vector<int> workers{1, 2};
 };
 
 json case_row(const std::string& name, const mu::Arch& a, int64_t B, double flops, double secs, double sgemm) {
@@ -123,6 +127,69 @@ json profile_case(const std::string& dir, const std::string& name, bool quiet, c
   return {{"case", name}, {"self_ms_total", all}, {"top", top}, {"blocks", blocks}};
 }
 
+// The meta-trainer's unit of work on `dev`: meta-gradients of U=10 rule steps at B=64 on a fresh network
+// of the reference architecture (the gpu-d4-relu128 config's shape), run by K threads at once as K
+// meta-training workers would. Returns unrolls per second over all K and the FLOP rate of that.
+json unrolls_case(const mu::Theta& th0, const mu::Arch& a, int K, int reps, at::Device dev, double yardstick_gflops) {
+  const int64_t U = 10, B = 64;
+  const mu::Theta th = th0.with([&] {
+    std::vector<at::Tensor> v;
+    for (const auto& t : th0.list()) v.push_back(t.to(dev));
+    return v;
+  }());
+  std::vector<mu::UnrollBatches> ubs;
+  std::vector<mu::Phi> phis;
+  for (int k = 0; k < K; ++k) ubs.push_back(unroll_batches(a.widths[0], B, U, dev)), phis.push_back(mu::phi_to(mu::init_phi(a, k), dev));
+  auto one = [&](int k) {
+    mu::UnrollResult r = mu::unroll_grad(th, phis[size_t(k)], ubs[size_t(k)]);
+    MU_CHECK(r.finite, "bench: non-finite meta-gradient on " + dev.str());
+    r.grad[0].sum().item<float>();  // waits for the device
+  };
+  auto all = [&] {
+    std::vector<std::thread> ts;
+    for (int k = 0; k < K; ++k) ts.emplace_back([&, k] { at::set_num_threads(1); one(k); });
+    for (auto& t : ts) t.join();
+  };
+  double s = K == 1 ? best_seconds(reps, [&] { one(0); }) : best_seconds(reps, all);
+  json c = case_row("unrolls", a, B, K * mu::meta_grad_flops(a.widths, B, U), s, yardstick_gflops);
+  c["unroll"] = U, c["workers"] = K, c["device"] = dev.str(), c["unrolls_per_s"] = K / s;
+  return c;
+}
+
+// A large fp32 matmul on the device (cuBLAS's default precision), GFLOP/s: the yardstick there.
+double device_matmul_gflops(at::Device dev, int reps) {
+  const int64_t n = 8192;
+  at::Tensor x = at::rand({n, n}).to(dev), y = at::rand({n, n}).to(dev), z = at::empty({n, n}, x.options());
+  double s = best_seconds(reps, [&] {
+    at::mm_out(z, x, y);
+    z[0][0].item<float>();
+  });
+  return 2.0 * n * n * n / s / 1e9;
+}
+
+// `bench --device cuda`: unrolls per second of K concurrent workers on the GPU against its fp32 matmul.
+void bench_device(const Args& a, const mu::Theta& th, const mu::Arch& ref) {
+  MU_CHECK(a.device == "cuda", "bench: --device must be cpu or cuda");
+  MU_CHECK(at::hasCUDA(), "bench: --device cuda, but this LibTorch has no CUDA device");
+  const at::Device dev(at::kCUDA);
+  json out;
+  out["device"] = "cuda";
+  double mm = device_matmul_gflops(dev, std::max(a.reps, 3));
+  out["sgemm_gflops"] = mm;
+  if (!a.as_json) fmt::print("cuda fp32 matmul 8192^3: {:.0f} GFLOP/s\n", mm);
+  json cases = json::array();
+  for (int K : a.workers) {
+    json c = unrolls_case(th, ref, K, std::max(1, a.reps - 1), dev, mm);
+    cases.push_back(c);
+    if (!a.as_json)
+      fmt::print("unrolls U=10 B=64 {} workers={:<3} {:>8.2f} unrolls/s {:>9.1f} GFLOP/s {:>6.2f}% of matmul\n",
+                 c["architecture"].dump(), K, c["unrolls_per_s"].get<double>(), c["gflops"].get<double>(),
+                 100 * c["fraction_of_sgemm"].get<double>());
+  }
+  out["cases"] = cases;
+  if (a.as_json) std::cout << out.dump(2) << "\n";
+}
+
 void bench(const Args& a) {
   mu::Theta th = mu::init_theta(0);
   mu::Arch ref = mu::make_arch(196, a.arch);
@@ -134,6 +201,10 @@ void bench(const Args& a) {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     fmt::print("{}\n", ru.ru_maxrss / 1024.0);
+    return;
+  }
+  if (a.device != "cpu") {
+    bench_device(a, th, ref);
     return;
   }
   json out;
@@ -151,6 +222,7 @@ void bench(const Args& a) {
   };
   if (!a.as_json) fmt::print("sgemm 2048^3: {:.1f} GFLOP/s, {} threads, BLAS {}\n", sgemm, out["threads"].get<int>(), out["blas"].get<std::string>());
   for (int64_t B : {128, 32}) say(inner_step_case(th, ref, B, a.reps, sgemm));
+  for (int K : a.workers) say(unrolls_case(th, ref, K, std::max(1, a.reps - 1), at::kCPU, sgemm));
   {
     const int64_t U = 5, B = 128;
     mu::UnrollBatches ub = unroll_batches(196, B, U);
@@ -232,6 +304,10 @@ mu::cli::RegisterCommand reg("bench", [](CLI::App& app) {
   sub->add_flag("--sweep", a->sweep, "also sweep width x batch x depth for the inner step");
   sub->add_option("--reps", a->reps, "repetitions (best of)")->capture_default_str();
   sub->add_option("--arch", a->arch, "hidden widths of the reference case")->capture_default_str();
+  sub->add_option("--device", a->device, "cpu, or cuda: only the unroll throughput, against the GPU's fp32 matmul")
+      ->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  sub->add_option("--workers", a->workers, "concurrent workers for the unroll throughput case (list)")
+      ->delimiter(',')->capture_default_str();
   sub->add_option("--baseline", a->baseline, "compare fractions of sgemm with a stored bench JSON");
   sub->add_option("--profile", a->profile, "also profile the reference cases: chrome traces and top operators by self time into DIR");
   sub->add_option("--rss-of-unroll", a->rss_unroll, "internal: run one meta-gradient step, print peak RSS")

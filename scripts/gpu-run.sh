@@ -67,6 +67,12 @@ print(json.dumps({"device": torch.cuda.get_device_name(0), "torch": torch.__vers
 EOF
 cat "$MATMUL"
 
+# 2b. the GPU benchmark: unrolls per second of 1-32 concurrent workers against the device's fp32 matmul
+BENCH=$(mktemp); echo '{}' > "$BENCH"
+[ "$DEVICE" = cpu ] || timeout 150 "$BUILD/metaunsup" bench --device "$DEVICE" --workers 1,4,16,32 --reps 2 --json > "$BENCH" 2>> "$OUT/build.log" \
+  && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$BENCH" 2>/dev/null || echo '{}' > "$BENCH"
+tr -d '\n ' < "$BENCH" | head -c 3000; echo
+
 # 3. meta-train until the deadline
 export METAUNSUP_DATA="$PWD/$KIT/prefix/data"
 mkdir -p "$METAUNSUP_DATA" && tar xzf "$KIT/data/glyphs.tgz" -C "$METAUNSUP_DATA"
@@ -105,12 +111,12 @@ cp "$RUN/metrics.csv" "$RUN/config.json" "$OUT/"
 cp "$RUN/curves.png" "$OUT/" 2>/dev/null || true
 LAST=$(tail -1 "$RUN/metrics.csv")
 cat > "$OUT/period.json.tmp" <<EOF
-{"device": "$USED", "gpu": $(cat "$MATMUL"), "workers": $WORKERS, "build_s": $BUILD_S,
+{"device": "$USED", "gpu": $(cat "$MATMUL"), "bench": $(tr -d '\n' < "$BENCH"), "workers": $WORKERS, "build_s": $BUILD_S,
  "train_budget_s": $TRAIN_S, "date": "$(date -u +%FT%TZ)", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
  "meta_step_from": $STEP0, "meta_step_to": $(echo "$LAST" | cut -d, -f1),
  "last_metrics_row": "$LAST", "script_s": $(elapsed)}
 EOF
 # The run's provenance: one line per device period, appended to the committed run's.
-{ cat "models/$CONFIG/periods.jsonl" 2>/dev/null; tr -d '\n' < "$OUT/period.json.tmp"; echo; } > "$OUT/periods.jsonl"
+{ cat "models/$CONFIG/periods.jsonl" 2>/dev/null || true; tr -d '\n' < "$OUT/period.json.tmp"; echo; } > "$OUT/periods.jsonl"
 rm "$OUT/period.json.tmp"
 tail -1 "$OUT/periods.jsonl"
