@@ -13,7 +13,7 @@ set -euo pipefail
 T0=$(date +%s)
 KIT=${KIT:-.gpu}
 CONFIG=${CONFIG:-gpu-d4-relu128}
-INIT=${INIT:-models/cpu-d4-relu128/checkpoint.pt}
+INIT=${INIT:-models/rule.pt}  # where no run is committed yet: theta of the shipped rule, a fresh Adam
 DEADLINE=${DEADLINE:-540}   # seconds after start at which meta-training is stopped
 MARGIN=${MARGIN:-45}        # kept back for the final checkpoint, the export and the copies
 WORKERS=${WORKERS:-16}

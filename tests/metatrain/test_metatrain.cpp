@@ -295,7 +295,7 @@ TEST(MetaTrainConfig, SchedulesAndRefusals) {
     ++n;
   }
   EXPECT_GE(n, 4);
-  for (const char* name : {"tiny", "cpu", "cpu-long", "paper"})
+  for (const char* name : {"tiny", "cpu", "gpu-d4-relu128", "paper"})
     EXPECT_TRUE(std::filesystem::exists(std::string(METAUNSUP_SOURCE_DIR) + "/configs/" + name + ".json")) << name;
 }
 
