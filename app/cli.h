@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/base_model.h"
+
 namespace mu::cli {
 using Setup = std::function<void(CLI::App& parent)>;
 std::vector<std::pair<std::string, Setup>>& registry();
@@ -16,4 +18,7 @@ struct RegisterCommand {
 };
 // Progress line on stderr: "[label] step i/n  rate/s  ETA".
 void progress(const std::string& label, int64_t i, int64_t n, double seconds_so_far);
+// Refuses (mu::Error naming --arch and --batch, with the estimate) a base model whose rule step would not
+// fit in this machine's memory; called after make_arch, before anything of that size is allocated.
+void check_fits(const Arch& arch, int64_t batch, const std::string& arch_text);
 }  // namespace mu::cli

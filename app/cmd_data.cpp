@@ -70,7 +70,7 @@ mu::cli::RegisterCommand reg("data", [](CLI::App& app) {
   auto a = std::make_shared<ShowArgs>();
   show->add_option("name", a->name, "data set name or spec")->required();
   show->add_option("--out", a->out, "output PNG file")->required();
-  show->add_option("--resolution", a->resolution, "image side (0: native)");
+  show->add_option("--resolution", a->resolution, "image side (0: native)")->check(CLI::Range(int64_t(0), int64_t(1024)));
   show->add_option("--resize", a->resize, "decimate | area");
   show->add_option("--per-class", a->per_class, "samples per class row");
   show->add_option("--max-classes", a->max_classes, "at most this many class rows");

@@ -28,7 +28,7 @@ mu::cli::RegisterCommand reg("embed", [](CLI::App& app) {
   sub->add_option("--split", a->split, "train, test or all")->capture_default_str()->check(
       CLI::IsMember({"train", "test", "all"}));
   sub->add_option("--labels", a->labels, "also write the labels (int64) to this .npy");
-  sub->add_option("--resolution", a->resolution, "image resolution (14 or 28)")->capture_default_str();
+  sub->add_option("--resolution", a->resolution, "image resolution (14 or 28)")->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1024)));
   sub->add_option("--reference", a->reference,
                   "batch-norm statistics from this many training examples (the first ones)")->capture_default_str();
   sub->add_option("--seed", a->seed, "data seed (for sets whose split is seeded)")->capture_default_str();

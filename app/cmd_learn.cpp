@@ -25,12 +25,13 @@ struct Args {
 
 void learn(const Args& a) {
   c10::InferenceMode guard;  // pure application: no autograd bookkeeping
-  mu::Theta th = mu::cli::rule_or_fresh(a.rule);
-  mu::Dataset d = mu::load_dataset(a.data, a.resolution, a.seed).train;
   MU_CHECK(a.batch >= 2, "--batch must be at least 2");
-  MU_CHECK(d.size() >= a.batch, "the data set has fewer examples than --batch");
-  MU_CHECK(a.every >= 1 && a.steps >= 0, "--every must be >= 1 and --steps >= 0");
+  MU_CHECK(a.every >= 1 && a.steps >= 0 && a.steps <= 1000000000, "--every must be >= 1 and --steps in 0..1e9");
+  mu::Dataset d = mu::load_dataset(a.data, a.resolution, a.seed).train;
+  MU_CHECK(d.size() >= a.batch, fmt::format("--batch {}: the data set has only {} training examples", a.batch, d.size()));
   mu::Arch arch = mu::make_arch(d.dim(), a.arch, 32, mu::parse_activation(a.activation));
+  mu::cli::check_fits(arch, a.batch, a.arch);
+  mu::Theta th = mu::cli::rule_or_fresh(a.rule);  // after the checks: its note never precedes an error
   mu::Phi phi = mu::init_phi(arch, a.seed);
   at::Generator gen = mu::make_generator(a.seed + 1);
   std::filesystem::create_directories(a.out);
@@ -75,7 +76,7 @@ mu::cli::RegisterCommand reg("learn", [](CLI::App& app) {
   sub->add_option("--activation", a->activation, "base-model activation")->capture_default_str();
   sub->add_option("--steps", a->steps, "rule applications")->capture_default_str();
   sub->add_option("--batch", a->batch, "unlabelled batch size")->capture_default_str();
-  sub->add_option("--resolution", a->resolution, "image resolution (14 or 28)")->capture_default_str();
+  sub->add_option("--resolution", a->resolution, "image resolution (14 or 28)")->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1024)));
   sub->add_option("--every", a->every, "record the MetaObjective every k steps")->capture_default_str();
   sub->add_option("--seed", a->seed, "seed of phi, permutation and batches")->capture_default_str();
   sub->callback([a] { learn(*a); });

@@ -66,12 +66,16 @@ mu::cli::RegisterCommand reg("meta-train", [](CLI::App& app) {
   sub->add_option("--out", a->out, "output folder: checkpoint.pt, theta.pt, metrics.csv, config.json")->required();
   sub->add_flag("--resume", a->resume, "continue from OUT/checkpoint.pt (starts fresh when there is none)");
   sub->add_option("--init", a->init, "warm start: a fresh run begins from this rule file, or from a checkpoint.pt with its Adam moments (same eta and variant)");
-  sub->add_option("--workers", a->workers, "worker threads (each unrolls its own task)")->capture_default_str()->check(CLI::Range(1, 1024));
+  sub->add_option("--workers", a->workers, "worker threads (each unrolls its own task; they share --threads, each "
+                                           "getting max(1, threads / workers))")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   sub->add_flag("--deterministic", a->deterministic, "synchronous meta-batches: bit-identical theta for a seed and worker count");
   sub->add_option("--device", a->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
-  sub->add_option("--steps", a->steps, "meta-steps (overrides the config)");
+  sub->add_option("--steps", a->steps, "meta-steps (overrides the config)")->check(CLI::Range(int64_t(1), int64_t(1000000000)));
   sub->callback([a] {
-    mu::init_runtime();
+    mu::init_runtime();  // keeps a --threads count given before the subcommand
+    mu::check_thread_count(a->workers, "--workers");
     run(*a);
   });
 });

@@ -24,7 +24,8 @@ struct Args {
 
 void trace(const Args& a) {
   MU_CHECK(!a.out.empty(), "--out DIR is required");
-  mu::Theta th = mu::cli::rule_or_fresh(a.rule);
+  MU_CHECK(a.batch >= 2 && a.batch <= 1000000, fmt::format("--batch {}: expected 2..1000000", a.batch));
+  MU_CHECK(a.input >= 1 && a.input <= 10000000, fmt::format("--input {}: expected 1..10000000", a.input));
   at::Tensor x;
   std::string source;
   if (!a.data.empty()) {
@@ -39,6 +40,8 @@ void trace(const Args& a) {
     source = "uniform [0,1) pixels, seed " + std::to_string(a.seed);
   }
   mu::Arch arch = mu::make_arch(x.size(1), a.arch, 32, mu::parse_activation(a.activation));
+  mu::cli::check_fits(arch, a.batch, a.arch);
+  mu::Theta th = mu::cli::rule_or_fresh(a.rule);  // after the checks: its note never precedes an error
   mu::Phi phi = mu::init_phi(arch, a.seed);
   mu::Trace tr;
   mu::Update u = mu::compute_update(th, phi, x, &tr);
@@ -78,7 +81,7 @@ mu::cli::RegisterCommand reg("trace", [](CLI::App& app) {
   sub->add_option("--arch", a->arch, "hidden widths: 128x4 or 256,128")->capture_default_str();
   sub->add_option("--input", a->input, "input width when no --data is given")->capture_default_str();
   sub->add_option("--data", a->data, "take the batch from this data set instead of uniform noise");
-  sub->add_option("--resolution", a->resolution, "image resolution for --data")->capture_default_str();
+  sub->add_option("--resolution", a->resolution, "image resolution for --data")->capture_default_str()->check(CLI::Range(int64_t(0), int64_t(1024)));
   sub->add_option("--activation", a->activation, "base-model activation")->capture_default_str();
   sub->add_option("--batch", a->batch, "batch size B >= 2")->capture_default_str();
   sub->add_option("--seed", a->seed, "seed of phi and the batch")->capture_default_str();

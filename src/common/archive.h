@@ -3,11 +3,12 @@
 //   C++:    Archive a = load_archive("rule.pt");
 //   Python: d = torch.load("rule.pt"); d["tensors"]["topd.conv1.w"], d["meta"]["format"]
 // The file is torch's pickle zip (torch::pickle_save): {"meta": {str: str}, "tensors": {str: Tensor}}.
-// Writes are atomic (temporary file, then rename), so a killed process never leaves half a file.
+// Writes are atomic and durable (common/fsio.h), so a killed process never leaves half a file.
 #include <map>
 #include <string>
 #include <vector>
 
+#include "common/fsio.h"
 #include "common/torch.h"
 
 namespace mu {
@@ -20,8 +21,8 @@ struct Archive {
 };
 
 void save_archive(const std::string& path, const Archive& a);
-// Throws mu::Error for a missing, truncated or foreign file, or one whose "format" is not `format`.
+// Throws mu::Error (one line, no LibTorch text) for a missing, truncated or foreign file, or one whose
+// "format" is not `format`. The zip container is checked before LibTorch parses it.
 Archive load_archive(const std::string& path, const std::string& format = "");
-void write_file_atomic(const std::string& path, const std::string& bytes);
 
 }  // namespace mu

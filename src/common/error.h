@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -11,4 +12,8 @@ struct Error : std::runtime_error {
   do {                                        \
     if (!(cond)) throw ::mu::Error(msg);      \
   } while (0)
+
+// A library's message as one printable line: LibTorch backtraces, "INTERNAL ASSERT FAILED" and source
+// locations dropped, line breaks folded, at most max_chars kept. For wrapping third-party exceptions.
+std::string one_line(const std::string& raw, size_t max_chars = 200);
 }  // namespace mu

@@ -10,6 +10,8 @@
 #include <zlib.h>
 
 #include "common/error.h"
+#include "common/fsio.h"
+#include "common/runtime.h"
 
 namespace mu::data {
 namespace {
@@ -80,6 +82,15 @@ at::Tensor read_idx(const std::string& path) {
     count *= d;
     MU_CHECK(count <= (int64_t(1) << 34), path + ": IDX dimensions too large (corrupt header?)");
   }
+  // Checked against the file before allocating: a plain file must hold exactly the header's elements; a
+  // gzip file cannot expand more than deflate's 1032:1, so a header claiming more is corrupt.
+  const long long fsize = file_size(path), bytes = count * type->size, header = 4 + 4 * int64_t(dims.size());
+  const bool gz = gzdirect(g.f) == 0;
+  MU_CHECK(fsize < 0 || (gz ? bytes <= 1032LL * fsize : bytes == fsize - header),
+           fmt::format("{}: the header's dimensions need {} bytes of data, the {}file holds {}{} ({})", path, bytes,
+                       gz ? "compressed " : "", gz ? "at most " : "", gz ? 1032LL * fsize : fsize - header,
+                       !gz && bytes < fsize - header ? "unexpected trailing bytes" : "truncated or corrupt header"));
+  check_memory(double(bytes), "loading " + path);
   at::Tensor t = at::empty(dims, at::TensorOptions().dtype(type->st));
   g.read(t.data_ptr(), static_cast<size_t>(count) * type->size, "data");
   char extra;

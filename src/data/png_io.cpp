@@ -8,6 +8,7 @@
 #include <png.h>
 
 #include "common/error.h"
+#include "common/fsio.h"
 
 namespace mu::data {
 namespace {
@@ -17,20 +18,26 @@ void quiet_warning(png_structp, png_const_charp) {}
 [[noreturn]] void quiet_error(png_structp png, png_const_charp) { png_longjmp(png, 1); }
 }  // namespace
 
+namespace {
+// libpng writes into memory; the file is then written atomically (common/fsio.h), never left half-done.
+void append_png(png_structp png, png_bytep data, png_size_t n) {
+  static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<const char*>(data), n);
+}
+void flush_png(png_structp) {}
+}  // namespace
+
 void write_png(const std::string& path, const at::Tensor& img_in) {
   at::Tensor img = img_in.to(at::kByte).contiguous();
   MU_CHECK(img.dim() == 3 && (img.size(2) == 3 || img.size(2) == 4), "write_png: expected (H, W, 3|4) u8");
-  std::string tmp = path + ".tmp";
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  MU_CHECK(f, "cannot write " + path);
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  MU_CHECK(!std::filesystem::is_directory(path), "cannot write " + path + ": it is a folder, a .png file path is expected");
+  std::string bytes;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, quiet_error, quiet_warning);
   png_infop info = png_create_info_struct(png);
   if (setjmp(png_jmpbuf(png))) {
     png_destroy_write_struct(&png, &info);
-    std::fclose(f);
     throw Error("libpng failed writing " + path);
   }
-  png_init_io(png, f);
+  png_set_write_fn(png, &bytes, append_png, flush_png);
   int h = img.size(0), w = img.size(1), c = img.size(2);
   png_set_IHDR(png, info, w, h, 8, c == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGBA, PNG_INTERLACE_NONE,
                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -39,11 +46,7 @@ void write_png(const std::string& path, const at::Tensor& img_in) {
   for (int y = 0; y < h; ++y) png_write_row(png, p + static_cast<size_t>(y) * w * c);
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
-  bool ok = std::fclose(f) == 0;
-  MU_CHECK(ok, "write failed: " + path);
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  MU_CHECK(!ec, "cannot rename " + tmp + " to " + path + ": " + ec.message());
+  write_file_atomic(path, bytes);
 }
 
 at::Tensor read_png_rgba(const std::string& path) {

@@ -14,6 +14,8 @@
 #include "base/activation.h"
 #include "base/base_model.h"
 #include "common/error.h"
+#include "common/runtime.h"
+#include "eval/experiment.h"
 #include "data/catalog.h"
 
 namespace mu {
@@ -61,7 +63,7 @@ MetaConfig MetaConfig::from_json(const nlohmann::json& j) {
 
 void MetaConfig::validate() const {
   auto bad = [](const std::string& m) { throw Error("meta-training config: " + m); };
-  if (steps < 1) bad("steps must be >= 1");
+  if (steps < 1 || steps > 1000000000) bad("steps must be in 1..1e9");
   if (datasets.empty()) bad("datasets is empty");
   for (const auto& d : datasets)
     if (data::is_held_out(d))
@@ -98,11 +100,28 @@ void MetaConfig::validate() const {
   for (double v : lr)
     if (!(v >= 0)) bad("learning rates must be >= 0");
   if (!std::is_sorted(lr_breaks.begin(), lr_breaks.end())) bad("lr_breaks must be ascending");
-  if (!(clip > 0)) bad("clip must be > 0");
+  if (!(clip > 0) || !std::isfinite(clip)) bad("clip must be positive and finite");
+  if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) bad("beta1 and beta2 must be in [0, 1)");
+  if (!(adam_eps > 0) || !std::isfinite(adam_eps)) bad("adam_eps must be positive and finite");
+  for (double v : lr)
+    if (!std::isfinite(v)) bad("learning rates must be finite");
+  if (!std::isfinite(trunc_std_start) || !std::isfinite(trunc_std_end)) bad("trunc_std_* must be finite");
   if (meta_batch < 1) bad("meta_batch must be >= 1");
   if (max_staleness < 0) bad("max_staleness must be >= 0");
   if (checkpoint_every < 1) bad("checkpoint_every must be >= 1");
   if (validate_every < 0 || val_tasks < 0 || val_steps < 0) bad("validation settings must be >= 0");
+  // Bounds on the shapes, then their memory (a lower bound: one rule step on the widest network, inputs
+  // not counted) against what this machine has, before anything is allocated.
+  if (width_max > 65536 || depth_max > 64) bad("width_max must be <= 65536 and depth_max <= 64");
+  if (batch > 1000000 || shots > 1000000 || evals > 1000000) bad("batch, shots and evals must be <= 1e6");
+  if (meta_batch > 1000000 || val_tasks > 100000 || val_steps > 1000000) bad("meta_batch, val_tasks or val_steps is absurdly large");
+  Arch widest;
+  widest.widths.push_back(1);
+  widest.widths.insert(widest.widths.end(), size_t(depth_max), width_max);
+  widest.widths.push_back(embed);
+  check_memory(rule_memory_bytes(widest, std::max(batch, shots * way_max)),
+               "meta-training config: depth_max " + std::to_string(depth_max) + " x width_max " +
+                   std::to_string(width_max) + " with batch " + std::to_string(batch));
 }
 
 void MetaConfig::fix_arch(const std::string& hidden) {

@@ -22,6 +22,8 @@
 
 #include "common/archive.h"
 #include "common/error.h"
+#include "common/fsio.h"
+#include "common/parse.h"
 #include "common/runtime.h"
 #include "eval/analysis.h"
 #include "metatrain/curves.h"
@@ -66,24 +68,21 @@ std::atomic<bool>& stop_requested() {
 }
 namespace {
 extern "C" void mu_on_stop_signal(int) { stop_requested().store(true); }
-struct SignalScope {
-  struct sigaction old_int {}, old_term {};
-  bool on;
-  explicit SignalScope(bool enable) : on(enable) {
-    if (!on) return;
-    struct sigaction sa {};
-    sa.sa_handler = mu_on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-  }
-  ~SignalScope() {
-    if (!on) return;
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-  }
-};
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGUSR1};
 }  // namespace
+
+StopSignalScope::StopSignalScope(bool enable) : on_(enable) {
+  if (!on_) return;
+  struct sigaction sa {};
+  sa.sa_handler = mu_on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // blocking reads and writes resume; the flag is polled at safe points
+  for (size_t i = 0; i < 3; ++i) sigaction(kStopSignals[i], &sa, &old_[i]);
+}
+StopSignalScope::~StopSignalScope() {
+  if (!on_) return;
+  for (size_t i = 0; i < 3; ++i) sigaction(kStopSignals[i], &old_[i], nullptr);
+}
 
 // ---------------------------------------------------------------- one unroll
 namespace {
@@ -288,6 +287,24 @@ std::vector<std::string> split_ws(const std::string& s) {
   return v;
 }
 
+// A checkpoint's meta field, or `refuse` naming the missing one (a bare map::at says nothing).
+template <class Refuse>
+const std::string& meta_text(const Archive& a, const std::string& key, const Refuse& refuse) {
+  auto it = a.meta.find(key);
+  if (it == a.meta.end()) refuse("meta field '" + key + "' is missing");
+  return it->second;
+}
+template <class Refuse>
+int64_t meta_int(const Archive& a, const std::string& key, const Refuse& refuse) {
+  const std::string& v = meta_text(a, key, refuse);
+  try {
+    return parse_int(v, "meta field '" + key + "'");
+  } catch (const Error& e) {
+    refuse(e.what());
+  }
+  return 0;
+}
+
 // theta and Adam's moments from a checkpoint archive, each tensor checked against `like` (shape, type,
 // finite); `refuse` throws.
 struct LearnedState {
@@ -312,7 +329,7 @@ LearnedState read_learned_state(const Archive& a, const Theta& like, const Refus
     ls.adam.m.push_back(checked_tensor(a, "adam.m/" + like.names[i], ref[i], refuse));
     ls.adam.v.push_back(checked_tensor(a, "adam.v/" + like.names[i], ref[i], refuse));
   }
-  ls.adam.t = std::stoll(a.meta.at("adam_t"));
+  ls.adam.t = meta_int(a, "adam_t", refuse);
   return ls;
 }
 Adam adam_to(Adam adam, at::Device d) {
@@ -334,7 +351,7 @@ LearnerState load_checkpoint(const std::string& path, const MetaConfig& cfg, con
   LearnerState s;
   try {
     // Through MetaConfig, so keys added since the checkpoint was written compare at their defaults.
-    nlohmann::json saved = MetaConfig::from_json(nlohmann::json::parse(a.meta.at("config"))).to_json();
+    nlohmann::json saved = MetaConfig::from_json(nlohmann::json::parse(meta_text(a, "config", refuse))).to_json();
     nlohmann::json now = cfg.to_json();
     for (const char* k : {"steps", "checkpoint_every", "validate_every", "name"}) saved.erase(k), now.erase(k);
     if (saved != now) {
@@ -345,24 +362,29 @@ LearnerState load_checkpoint(const std::string& path, const MetaConfig& cfg, con
                   (saved.contains(it.key()) ? saved[it.key()].dump() : "absent") + ", now " + it.value().dump() + ")";
       refuse("it was written with a different config: " + diff);
     }
-    if (a.meta.at("variant") != variant_name(like.options)) refuse("rule variant " + a.meta.at("variant") + " differs");
-    s.step = std::stoll(a.meta.at("step"));
+    if (meta_text(a, "variant", refuse) != variant_name(like.options)) refuse("rule variant " + a.meta.at("variant") + " differs");
+    s.step = meta_int(a, "step", refuse);
+    if (s.step < 0) refuse("meta field 'step' is negative");
     LearnedState ls = read_learned_state(a, like, refuse);
     s.theta = move_theta(like.with(ls.theta), ctx.device);
     s.adam = adam_to(ls.adam, ctx.device);
-    auto c = split_ws(a.meta.at("counters"));
-    if (c.size() != 4) refuse("bad counters");
-    s.dropped_nonfinite = std::stoll(c[0]), s.dropped_stale = std::stoll(c[1]);
-    s.unrolls = std::stoll(c[2]), s.tasks = std::stoll(c[3]);
-    s.wall_offset = std::stod(a.meta.at("wall"));
-    s.val0 = std::stod(a.meta.at("val0"));
-    size_t saved_slots = std::stoull(a.meta.at("slots"));
+    auto c = split_ws(meta_text(a, "counters", refuse));
+    if (c.size() != 4) refuse("meta field 'counters': expected 4 integers");
+    const std::string where = "checkpoint " + path + ": meta field 'counters'";
+    s.dropped_nonfinite = parse_int(c[0], where), s.dropped_stale = parse_int(c[1], where);
+    s.unrolls = parse_int(c[2], where), s.tasks = parse_int(c[3], where);
+    s.wall_offset = parse_real(meta_text(a, "wall", refuse), "checkpoint " + path + ": meta field 'wall'");
+    s.val0 = parse_real(meta_text(a, "val0", refuse), "checkpoint " + path + ": meta field 'val0'");
+    const int64_t saved_slots = meta_int(a, "slots", refuse);
+    if (saved_slots < 0) refuse("meta field 'slots' is negative");
     s.slots.resize(nslots);
-    for (size_t j = 0; j < std::min(nslots, saved_slots); ++j) {
-      auto f = split_ws(a.meta.at(fmt::format("slot.{}", j)));
-      if (f.size() != 4) refuse(fmt::format("bad state for slot {}", j));
+    for (size_t j = 0; j < std::min(nslots, size_t(saved_slots)); ++j) {
+      const std::string key = fmt::format("slot.{}", j);
+      auto f = split_ws(meta_text(a, key, refuse));
+      if (f.size() != 4) refuse("meta field '" + key + "': expected 4 fields");
       SlotState& sl = s.slots[j];
-      sl.serial = std::stoll(f[0]), sl.task_step = std::stoll(f[1]), sl.unrolls = std::stoll(f[2]);
+      const std::string where = "checkpoint " + path + ": meta field '" + key + "'";
+      sl.serial = parse_int(f[0], where), sl.task_step = parse_int(f[1], where), sl.unrolls = parse_int(f[2], where);
       sl.active = f[3] == "1";
       if (!sl.active) continue;
       // Re-derive the task, then restore phi's values.
@@ -380,23 +402,50 @@ LearnerState load_checkpoint(const std::string& path, const MetaConfig& cfg, con
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
-    refuse(std::string("malformed: ") + e.what());
+    refuse(std::string("malformed: ") + one_line(e.what(), 160));
   }
   return s;
 }
 
-// Keeps the header and rows with step <= last_step; returns an append stream.
+// Keeps the header and the rows with step <= last_step; returns an append stream. A torn last row (no final
+// newline: the run was killed while writing it) and malformed rows are dropped with a warning: they must
+// neither survive as junk nor block --resume.
 std::ofstream open_metrics(const std::string& path, bool resume, int64_t last_step) {
   std::vector<std::string> keep{metrics_header()};
   if (resume && fs::exists(path)) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      int64_t st = std::stoll(line.substr(0, line.find(',')));
+    std::ifstream in(path, std::ios::binary);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string header = metrics_header();
+    const auto fields = std::count(header.begin(), header.end(), ',');
+    std::vector<std::string> lines;
+    for (size_t b = 0; b < all.size();) {
+      size_t e = all.find('\n', b);
+      lines.push_back(all.substr(b, e == std::string::npos ? std::string::npos : e - b));
+      b = e == std::string::npos ? all.size() : e + 1;
+    }
+    const bool torn = !all.empty() && all.back() != '\n';
+    int64_t bad = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string& line = lines[i];
+      if (line.empty() || (i == 0 && line == header)) continue;
+      if (torn && i + 1 == lines.size()) {
+        std::fprintf(stderr, "[meta-train] warning: dropped the torn last row of %s (the run was killed while "
+                             "writing it)\n", path.c_str());
+        continue;
+      }
+      int64_t st = -1;
+      try {
+        st = parse_int(line.substr(0, line.find(',')), path);
+      } catch (const Error&) {
+      }
+      if (st < 0 || std::count(line.begin(), line.end(), ',') != fields) {
+        ++bad;
+        continue;
+      }
       if (st <= last_step) keep.push_back(line);
     }
+    if (bad > 0)
+      std::fprintf(stderr, "[meta-train] warning: dropped %lld malformed rows of %s\n", (long long)bad, path.c_str());
   }
   std::ostringstream all;
   for (const auto& l : keep) all << l << "\n";
@@ -458,8 +507,15 @@ TrainResult meta_train(const MetaConfig& cfg_in, const TrainOptions& opt) {
   } else {
     MU_CHECK(opt.device == "cpu", "meta-train: --device must be cpu or cuda");
   }
+  // A stop signal during set-up (data loading can take a while) is kept and honoured at the first safe point.
+  StopSignalScope signals(opt.handle_signals);
+  struct ClearStop {  // the next run in this process starts without a stale request
+    ~ClearStop() { stop_requested().store(false); }
+  } clear_stop;
   fs::create_directories(opt.out_dir);
   const std::string ckpt = opt.out_dir + "/checkpoint.pt";
+  const std::string stale = remove_stale_temporaries(opt.out_dir);
+  if (!stale.empty()) std::fprintf(stderr, "[meta-train] removed temporaries of a killed run: %s\n", stale.c_str());
   if (!opt.resume)
     MU_CHECK(!fs::exists(ckpt), "meta-train: " + ckpt + " exists; pass --resume to continue it or choose another --out");
 
@@ -501,23 +557,27 @@ TrainResult meta_train(const MetaConfig& cfg_in, const TrainOptions& opt) {
 
   write_file_atomic(opt.out_dir + "/config.json", cfg.to_json().dump(2) + "\n");
   std::ofstream metrics = open_metrics(opt.out_dir + "/metrics.csv", opt.resume, st.step);
-  SignalScope signals(opt.handle_signals);
-  stop_requested().store(false);
 
   const auto t0 = std::chrono::steady_clock::now();
   auto wall = [&] { return st.wall_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   const int intra = std::max(1, runtime_threads() / std::max(1, opt.workers));
+  std::fprintf(stderr, "[meta-train] %d worker%s x %d thread%s (--threads %d; this process may use %d cores)\n",
+               opt.workers, opt.workers == 1 ? "" : "s", intra, intra == 1 ? "" : "s", runtime_threads(),
+               available_cores());
   const int64_t unrolls_at_start = st.unrolls;
   const double wall_at_start = st.wall_offset;
   int64_t consecutive_failures = 0;
   std::string last_failure;
 
+  int64_t checkpointed_step = -1;
   auto checkpoint = [&] {
     LearnerState copy = st;
     copy.wall_offset = wall();
     save_checkpoint(ckpt, cfg, copy, opt.deterministic);
     save_theta(st.theta, opt.out_dir + "/theta.pt",
                {{"config", cfg.name}, {"meta_step", std::to_string(st.step)}, {"eta", fmt::format("{}", cfg.eta)}});
+    fsync_file(opt.out_dir + "/metrics.csv");  // the rows up to this checkpoint survive a power loss too
+    checkpointed_step = st.step;
     try {  // the curves are a view of metrics.csv: a failure to draw them never stops training
       write_curves(opt.out_dir + "/metrics.csv", opt.out_dir + "/curves.png");
     } catch (const std::exception& e) {
@@ -714,12 +774,15 @@ TrainResult meta_train(const MetaConfig& cfg_in, const TrainOptions& opt) {
       stop_workers();
       throw;
     }
+    // Stopped by a signal: checkpoint before waiting for the workers' unrolls in flight, so the state is on
+    // disk at once (mpirun sends SIGKILL a second after SIGTERM).
+    if (st.step < cfg.steps) checkpoint();
     stop_workers();
   }
 
   TrainResult res;
   res.interrupted = st.step < cfg.steps;
-  if (res.interrupted) checkpoint();
+  if (res.interrupted && checkpointed_step != st.step) checkpoint();
   res.theta = st.theta;
   res.step = st.step;
   res.dropped_nonfinite = st.dropped_nonfinite, res.dropped_stale = st.dropped_stale, res.unrolls = st.unrolls;

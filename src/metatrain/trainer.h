@@ -9,6 +9,8 @@
 //  * async: K worker threads, one slot each, loop on their own tasks with the newest theta; the learner
 //    averages meta_batch gradients per update and drops those more than max_staleness updates old.
 //  * MPI (metatrain/mpi.h): rank 0 learner, other ranks workers, async semantics.
+#include <signal.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -89,7 +91,7 @@ struct TrainOptions {
   int64_t steps = -1;            // overrides the config's steps when > 0
   std::string init_rule;         // warm start: a fresh run begins from this rule file or checkpoint (eta and
                                  // variant must match; a checkpoint also carries Adam's moments)
-  bool handle_signals = true;    // SIGINT/SIGTERM: checkpoint and stop
+  bool handle_signals = true;    // SIGINT/SIGTERM/SIGUSR1: checkpoint and stop
   std::function<void(const StepRecord&)> on_step;                     // progress
   std::function<void(int64_t step, int64_t slot, UnrollResult&)> tamper;  // fault injection (tests)
   RemoteWorkers* remote = nullptr;  // async mode only: extra workers (workers = local threads, may be 0)
@@ -106,8 +108,23 @@ struct TrainResult {
 // Runs (or resumes) meta-training; writes out_dir/{checkpoint.pt, theta.pt, metrics.csv, config.json}.
 TrainResult meta_train(const MetaConfig& cfg, const TrainOptions& opt);
 
-// The stop flag SIGINT/SIGTERM set (exposed so MPI ranks and tests share it).
+// The stop flag SIGINT/SIGTERM/SIGUSR1 set (exposed so MPI ranks and tests share it). meta_train clears it
+// when it returns.
 std::atomic<bool>& stop_requested();
+// While alive (and enabled), SIGINT, SIGTERM and SIGUSR1 set stop_requested() instead of killing the
+// process: what Ctrl-C, Slurm (preemption, time limit, `--signal`) and mpirun (which forwards SIGUSR1)
+// send. Training stops at the next safe point and checkpoints.
+class StopSignalScope {
+ public:
+  explicit StopSignalScope(bool enable = true);
+  ~StopSignalScope();
+  StopSignalScope(const StopSignalScope&) = delete;
+  StopSignalScope& operator=(const StopSignalScope&) = delete;
+
+ private:
+  bool on_;
+  struct sigaction old_[3];
+};
 
 // ---- pieces shared with the MPI engine ----
 struct WorkContext {

@@ -7,6 +7,7 @@
 
 #include "common/archive.h"
 #include "common/error.h"
+#include "common/parse.h"
 #include "common/random.h"
 
 namespace mu {
@@ -148,8 +149,16 @@ void save_theta(const Theta& theta, const std::string& path, std::map<std::strin
 Theta load_theta(const std::string& path, std::map<std::string, std::string>* meta) {
   Archive a = load_archive(path, "metaunsup-rule-v1");
   RuleOptions opt;
-  opt.identical_updates = a.meta.count("identical_updates") ? a.meta.at("identical_updates") == "1" : true;
-  if (a.meta.count("eta")) opt.eta = std::stod(a.meta.at("eta"));
+  if (a.meta.count("identical_updates")) {
+    const std::string& iu = a.meta.at("identical_updates");
+    MU_CHECK(iu == "0" || iu == "1", path + ": meta field 'identical_updates' is '" + iu + "', expected 0 or 1");
+    opt.identical_updates = iu == "1";
+  }
+  if (a.meta.count("eta")) {
+    // The inner step size: a NaN, negative or >= 1 eta would silently wreck every base model it trains.
+    opt.eta = parse_real(a.meta.at("eta"), path + ": meta field 'eta'");
+    MU_CHECK(opt.eta > 0 && opt.eta < 1, path + ": meta field 'eta' is " + a.meta.at("eta") + ", expected a number in (0, 1)");
+  }
   Theta fresh = init_theta(0, opt);
   std::vector<at::Tensor> values;
   for (const auto& n : fresh.names) {
