@@ -39,6 +39,9 @@ namespace {
 constexpr int kTagTheta = 11, kTagResult = 12;
 // kCmdAbort: stop without MPI_Finalize, which would wait forever on a rank that died.
 constexpr int64_t kCmdWork = 0, kCmdStop = 1, kCmdAbort = 2;
+// Header::ok of a worker's answer: 0 failed unroll, 1 gradient follows, 2 "I was told to stop" (a signal
+// reached this rank): the learner stops the whole job at its next safe point.
+constexpr int64_t kOkFailed = 0, kOkGradient = 1, kOkStopping = 2;
 
 // Learner -> worker: [int64 cmd, int64 version, float theta...]. Worker -> learner: [Header, float grad...].
 struct Header {
@@ -91,7 +94,7 @@ class MpiWorkers : public RemoteWorkers {
     size_t result_bytes = sizeof(Header) + size_t(like_.count()) * sizeof(float);
     std::vector<std::vector<char>> rbuf(W, std::vector<char>(result_bytes)), sbuf(W);
     std::vector<MPI_Request> rreq(W, MPI_REQUEST_NULL), sreq(W, MPI_REQUEST_NULL);
-    std::vector<bool> dead(W, false);
+    std::vector<bool> dead(W, false), idle(W, false);  // idle: stopping, no unroll in flight
     std::vector<std::chrono::steady_clock::time_point> heard(W, std::chrono::steady_clock::now());
     alive_ = W;
     auto kill = [&](int w, const std::string& why) {
@@ -136,7 +139,12 @@ class MpiWorkers : public RemoteWorkers {
         WorkOutput out;
         Header h;
         std::memcpy(&h, rbuf[w].data(), sizeof(Header));
-        out.ok = h.ok != 0, out.U = h.U;
+        if (h.ok == kOkStopping) {  // this rank got a stop signal: stop everyone, checkpoint, exit
+          idle[w] = true;
+          stop_requested().store(true);
+          continue;
+        }
+        out.ok = h.ok == kOkGradient, out.U = h.U;
         out.result.loss = h.loss, out.result.cosine = h.cosine, out.result.ridge_penalty = h.ridge;
         out.result.accuracy = h.accuracy;
         if (out.ok) {
@@ -156,10 +164,11 @@ class MpiWorkers : public RemoteWorkers {
     // send): wait for it (bounded); a worker that does not answer in time is abandoned. Only then, knowing
     // who is alive, tell the live ones to stop: with a dead rank they must exit without MPI_Finalize (it
     // would wait on the dead rank forever), so that choice cannot be made before every result is in.
-    const double drain_s = std::min(timeout_, 300.0);
+    // A stop signal: the checkpoint is already written; wait only briefly for unrolls in flight.
+    const double drain_s = std::min(timeout_, stop_requested().load() ? 30.0 : 300.0);
     auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(drain_s);
     for (int w = 0; w < W; ++w) {
-      if (dead[w]) continue;
+      if (dead[w] || idle[w]) continue;
       int done = 0;
       while (!done && std::chrono::steady_clock::now() < until) {
         if (MPI_Test(&rreq[w], &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) break;
@@ -215,9 +224,22 @@ void worker_main(const MetaConfig& cfg, const TrainOptions& opt, int rank) {
   auto [die_rank, die_after] = test_exit();
   int64_t done = 0;
   std::vector<char> buf;
+  auto stop_notice = [&] {
+    Header h{kOkStopping, 0, 0, 0, 0, 0, 0};
+    MPI_Send(&h, int(sizeof h), MPI_BYTE, 0, kTagResult, MPI_COMM_WORLD);
+  };
   for (;;) {
     MPI_Status st;
-    MPI_Probe(0, kTagTheta, MPI_COMM_WORLD, &st);
+    // Poll rather than block in MPI_Probe, so that a stop signal is seen while waiting. A stopping worker
+    // waits for the learner's stop command; a learner that never sends one is gone: exit after a while.
+    auto since = std::chrono::steady_clock::now();
+    for (int flag = 0; !flag;) {
+      MPI_Iprobe(0, kTagTheta, MPI_COMM_WORLD, &flag, &st);
+      if (flag) break;
+      if (!stop_requested().load()) since = std::chrono::steady_clock::now();
+      if (std::chrono::steady_clock::now() - since > std::chrono::seconds(120)) std::_Exit(0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     int bytes = 0;
     MPI_Get_count(&st, MPI_BYTE, &bytes);
     buf.resize(size_t(bytes));
@@ -227,11 +249,15 @@ void worker_main(const MetaConfig& cfg, const TrainOptions& opt, int rank) {
     std::memcpy(&version, buf.data() + 8, 8);
     if (cmd == kCmdStop) break;
     if (cmd == kCmdAbort) std::_Exit(0);  // a rank died: MPI_Finalize would wait on it (the learner does the same)
+    if (stop_requested().load()) {  // signalled: answer this request with a stop notice instead of an unroll
+      stop_notice();
+      continue;
+    }
     Theta theta = like.with(unflatten(like, buf.data() + 16, buf.size() - 16, device));
     WorkOutput out = run_unroll(ctx, slot, slot_id, theta, version);
     if (rank == die_rank && ++done > die_after) _exit(3);
     std::vector<char> res(sizeof(Header) + size_t(like.count()) * sizeof(float), 0);
-    Header h{out.ok ? 1 : 0, out.U, version, out.result.loss, out.result.cosine, out.result.ridge_penalty,
+    Header h{out.ok ? kOkGradient : kOkFailed, out.U, version, out.result.loss, out.result.cosine, out.result.ridge_penalty,
              out.result.accuracy};
     std::memcpy(res.data(), &h, sizeof(Header));
     if (out.ok) {
@@ -253,6 +279,9 @@ TrainResult meta_train_mpi(const MetaConfig& cfg, const TrainOptions& opt_in) {
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
   MU_CHECK(provided >= MPI_THREAD_SERIALIZED, "meta-train: the MPI library lacks thread support");
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  // Every rank turns SIGINT/SIGTERM/SIGUSR1 into a stop at its next safe point (Slurm signals every task;
+  // mpirun forwards SIGUSR1 and, on SIGTERM, sends SIGTERM to every rank and SIGKILL a second later).
+  StopSignalScope signals(opt_in.handle_signals);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -276,6 +305,9 @@ TrainResult meta_train_mpi(const MetaConfig& cfg, const TrainOptions& opt_in) {
     std::cerr << fmt::format("[meta-train] MPI learner on rank 0 with {} worker ranks\n", size - 1);
     res = meta_train(cfg, opt);
     std::cerr << fmt::format("[meta-train] MPI: {} of {} worker ranks alive at the end\n", workers.alive(), size - 1);
+    std::cerr << fmt::format("[meta-train] {} at meta-step {} after {:.1f} s; rule in {}/theta.pt\n",
+                             res.interrupted ? "stopped (checkpointed; --resume continues)" : "finished", res.step,
+                             res.seconds, opt.out_dir);
     std::cerr.flush();
     if (workers.alive() < size - 1) {
       // A rank died: MPI_Finalize could wait on it forever. The checkpoint and theta are written.
