@@ -1,5 +1,5 @@
 #pragma once
-// The base model f(x; phi) of update-rule.md section 2: an MLP whose every layer is
+// The base model f(x; phi) of docs/maths.md section 2: an MLP whose every layer is
 // matmul -> batch norm (batch statistics, no scale, offset = bias) -> activation, with forward weights W,
 // backward weights V (used only by the rule's error propagation) and a fixed input permutation.
 #include <cstdint>
@@ -43,7 +43,7 @@ int64_t parse_features_from(const std::string& s);
 Phi init_phi(const Arch& arch, uint64_t seed, at::ScalarType dtype = at::kFloat, bool shuffle_input = true);
 
 struct Activations {
-  std::vector<at::Tensor> Z;  // Z[l] is (B, N^l); Z[0] := X[0], the code's convention (spec 3, 18)
+  std::vector<at::Tensor> Z;  // Z[l] is (B, N^l); Z[0] := X[0], the code's convention (docs/maths.md 3)
   std::vector<at::Tensor> X;  // X[l] is (B, N^l); X[0] is the permuted input
 };
 

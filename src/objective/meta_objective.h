@@ -1,6 +1,6 @@
 #pragma once
 #include <cstdint>
-// MetaObjective (update-rule.md section 11): few-shot ridge regression on the base model's embedding.
+// MetaObjective (docs/maths.md section 11): few-shot ridge regression on the base model's embedding.
 #include "base/base_model.h"
 
 namespace mu {

@@ -1,6 +1,6 @@
 #pragma once
 #include <cstdint>
-// ComputeH (update-rule.md section 5): the per-neuron hidden state h^l (B, N, 64) of layer l.
+// ComputeH (docs/maths.md section 5): the per-neuron hidden state h^l (B, N, 64) of layer l.
 #include "rule/theta.h"
 
 namespace mu {

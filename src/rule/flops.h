@@ -1,5 +1,5 @@
 #pragma once
-// Analytic FLOP count of one UnsupervisedUpdate application (update-rule.md sections 15 and 17);
+// Analytic FLOP count of one UnsupervisedUpdate application (docs/maths.md sections 15 and 17);
 // a multiply-add counts 2. Kept beside the implementation so benchmarks report honest FLOP rates.
 #include <cstdint>
 #include <vector>

@@ -1,6 +1,6 @@
 #pragma once
 #include <cstdint>
-// Primitive operations of the theta networks (update-rule.md section 0.1), on channels-last tensors
+// Primitive operations of the theta networks (docs/maths.md section 0.1), on channels-last tensors
 // t is (A0, A1, C): [example, unit, channel] in ComputeH, so both conv directions share one layout.
 #include "common/torch.h"
 

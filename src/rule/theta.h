@@ -1,5 +1,5 @@
 #pragma once
-// theta: the learned rule's parameters, a named, ordered set of tensors (update-rule.md section 10).
+// theta: the learned rule's parameters, a named, ordered set of tensors (docs/maths.md section 10).
 // 114,670 trainable values for the code variant; +3,913 with identical_updates off (V's own readouts+merge).
 #include <cstdint>
 #include <map>

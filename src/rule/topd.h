@@ -1,5 +1,5 @@
 #pragma once
-// TopD (update-rule.md section 4): the top-down signal d^L (B, N^L, 32) from the embedding X^L (B, N^L).
+// TopD (docs/maths.md section 4): the top-down signal d^L (B, N^L, 32) from the embedding X^L (B, N^L).
 #include "rule/theta.h"
 #include "rule/trace.h"
 

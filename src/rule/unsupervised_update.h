@@ -1,5 +1,5 @@
 #pragma once
-// UnsupervisedUpdate (update-rule.md section 3): one application of the learned rule to phi on an
+// UnsupervisedUpdate (docs/maths.md section 3): one application of the learned rule to phi on an
 // unlabelled batch. Differentiable with respect to theta (and phi) when they require grad.
 #include <vector>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The forward-weight update DeltaW^l (update-rule.md section 7): 12 planes with LowRR readouts,
+// The forward-weight update DeltaW^l (docs/maths.md section 7): 12 planes with LowRR readouts,
 // merge, "do not shrink" projection and final normalisation; and the bias update (section 8).
 #include <string>
 #include <vector>

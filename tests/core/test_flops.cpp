@@ -4,7 +4,7 @@
 
 namespace mu {
 TEST(Flops, MatchesTheSpecReferenceCounts) {
-  // update-rule.md section 17: F(B) = 126,460,656 B + 138,572,800 for 196-128x4-32 and
+  // docs/maths.md section 17: F(B) = 126,460,656 B + 138,572,800 for 196-128x4-32 and
   // 367,389,424 B + 3,867,922,432 for 196-512x3-32 (a direct count came to 98% of these).
   std::vector<int64_t> ref = {196, 128, 128, 128, 128, 32}, wide = {196, 512, 512, 512, 32};
   EXPECT_DOUBLE_EQ(rule_flops(ref, 0), 138572800.0);

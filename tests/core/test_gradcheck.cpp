@@ -1,5 +1,5 @@
 // Finite-difference check of d(meta-loss)/d(theta) through 3 unrolled steps, in double precision with
-// smooth nonlinearities everywhere (ReLU kinks defeat finite differences: update-rule.md section 17).
+// smooth nonlinearities everywhere (ReLU kinks defeat finite differences: docs/maths.md section 17).
 #include <gtest/gtest.h>
 
 #include "helpers.h"

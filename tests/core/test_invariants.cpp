@@ -1,4 +1,4 @@
-// The invariants of update-rule.md sections 16-17, checked on one traced application of the rule.
+// The invariants of docs/maths.md sections 16-17, checked on one traced application of the rule.
 #include <gtest/gtest.h>
 
 #include <cmath>
