@@ -10,6 +10,7 @@
 
 #include "common/archive.h"
 #include "common/error.h"
+#include "common/parse.h"
 #include "metatrain/config.h"
 #include "metatrain/curves.h"
 #include "metatrain/trainer.h"
@@ -65,7 +66,8 @@ Theta exported_rule(const std::string& run_dir, const std::string& commit, std::
   std::string datasets;
   for (const auto& d : cfg.datasets) datasets += (datasets.empty() ? "" : ",") + d;
   m["data"] = fmt::format("{} at {}x{} (meta-training sets only)", datasets, cfg.resolution, cfg.resolution);
-  if (a.meta.count("wall")) m["wall_s"] = fmt::format("{:.0f}", std::stod(a.meta.at("wall")));
+  if (a.meta.count("wall"))
+    m["wall_s"] = fmt::format("{:.0f}", parse_real(a.meta.at("wall"), "checkpoint " + ckpt + ": meta field 'wall'"));
   if (a.meta.count("counters")) {
     std::istringstream c(a.meta.at("counters"));
     int64_t nonfinite = 0, stale = 0, unrolls = 0, tasks = 0;
