@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Prints the README's results tables from results.json files, so that no number is typed by hand.
 
-  scripts/results-tables.py main DIR           one row per method, one column per data set in DIR
-                                               (DIR/<set>/results.json): headline (logistic) readout and the
-                                               standardised one, mean +- std over runs
+  scripts/results-tables.py main DIR [SETS]    one row per method, one column per data set in DIR
+                                               (DIR/<set>/results.json; SETS a comma list, default all five):
+                                               headline (logistic) readout and the standardised one,
+                                               mean +- std over runs
   scripts/results-tables.py curve RESULTS.json the learned rule at each checkpoint (learned@N) against random
                                                init, both readouts, with the paired difference per run
 """
@@ -19,14 +20,17 @@ LABELS = {"random": "random (same network at init)", "supervised": "supervised (
           "raw": "raw input"}
 
 
+OLD_LABELS = {"vae": "vae (old: 3x128, 2,000 steps)", "kmeans": "kmeans (old: contrast-normalised, 32 centres)"}
+
+
 def cell(m, readout):
-    s = m["readouts"][readout]
-    return f"{s['mean']:.3f} +- {s['std']:.3f}"
+    s = m["readouts"].get(readout)  # results from before the standardised readout existed lack it
+    return f"{s['mean']:.3f} +- {s['std']:.3f}" if s else "n/a"
 
 
-def main_table(d):
+def main_table(d, only=None):
     res = {k: json.load(open(os.path.join(d, k, "results.json"))) for k, _ in SETS
-           if os.path.exists(os.path.join(d, k, "results.json"))}
+           if os.path.exists(os.path.join(d, k, "results.json")) and (not only or k in only.split(","))}
     names = []
     for r in res.values():
         for n in r["methods"]:
@@ -38,8 +42,14 @@ def main_table(d):
     steps = {r["steps"] for r in res.values()}
     print("| method (logistic / standardised) | " + " | ".join(t for _, t in cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
+    # Results written before the baseline fix (no standardised readout) had the old k-means and VAE.
+    old = all("standardised" not in m.get("readouts", {}) for r in res.values() for m in r["methods"].values())
     for n in order:
+        if n == "learned@0" or (n == "learned" and any(f"learned@{s}" in names for s in steps)):
+            continue  # learned@0 is random init; learned@STEPS is learned
         label = LABELS.get(n, n)
+        if old and n in OLD_LABELS:
+            label = OLD_LABELS[n]
         if n == "learned":
             label = f"learned, {'/'.join(str(s) for s in sorted(steps))} rule steps"
         elif n.startswith("learned@"):
@@ -70,7 +80,7 @@ def curve_table(path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("main", "curve"):
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ("main", "curve"):
         sys.stderr.write(__doc__)
         sys.exit(2)
-    (main_table if sys.argv[1] == "main" else curve_table)(sys.argv[2])
+    (main_table if sys.argv[1] == "main" else curve_table)(*sys.argv[2:])
