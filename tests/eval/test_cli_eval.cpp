@@ -36,6 +36,8 @@ TEST(EvalCli, BadInputExitsWithOneLine) {
        {"evaluate --data moons --out " + d + " --shots 0", "evaluate --data moons --out " + d + " --baselines gan",
         "evaluate --data no-such-set --out " + d, "evaluate --data moons --out " + d + " --readout svm",
         "evaluate --data moons --out " + d + " --activation cube",
+        "evaluate --data moons --out " + d + " --steps 2 --checkpoints 0,5",
+        "evaluate --data moons --out " + d + " --readout standardized-ish",
         "embed --model /nonexistent/phi --data moons --out " + d + "/f.npy",
         "experiment colour --out " + d, "experiment width --values 64,x --data moons --out " + d}) {
     CliRun r = run(args);

@@ -180,3 +180,25 @@ TEST(EvalProtocol, ExperimentRecordsSkippedPoints) {
   EXPECT_TRUE(j["points"][0].contains("methods"));
   EXPECT_TRUE(j["points"][1].contains("skipped"));
 }
+
+TEST(EvalProtocol, CheckpointsScoreTheLearnedRuleInFullAlongTheWay) {
+  mu::Split data = toy_split(3);
+  mu::Theta theta = mu::init_theta(0);
+  mu::EvalConfig cfg = small_config();
+  cfg.methods = {"learned", "random"};
+  cfg.checkpoints = {3, 0, 2};
+  mu::EvalResult r = mu::run_evaluation(cfg, &theta, data, 0);
+  ASSERT_NE(r.find("learned@0"), nullptr);
+  ASSERT_NE(r.find("learned@2"), nullptr);
+  ASSERT_NE(r.find("learned@3"), nullptr);
+  // Step 0 is the network at initialisation: random's numbers, run for run; the last step is learned's.
+  for (size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(r.find("learned@0")->runs[k].readouts, r.find("random")->runs[k].readouts);
+    EXPECT_EQ(r.find("learned@3")->runs[k].readouts, r.find("learned")->runs[k].readouts);
+  }
+  EXPECT_EQ(r.curves[0].size(), 4u);  // the curve is unchanged by the checkpoints
+  nlohmann::json j = mu::to_json(r, {"rule.pt", "abc"});
+  EXPECT_TRUE(mu::report::validate(j, mu::report::results_schema()).empty());
+  cfg.checkpoints = {4};
+  EXPECT_THROW(mu::run_evaluation(cfg, &theta, data, 0), mu::Error);
+}
