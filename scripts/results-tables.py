@@ -76,7 +76,7 @@ def curve_table(path):
         print(f"| {t:,} | {cell(m, 'logistic')} | {mean:+.3f} +- {sd:.3f} ({ahead} of {len(diff)} ahead) | "
               f"{cell(m, 'standardised')} | {ds:+.3f} |")
     print(f"\nrandom init: {cell(rand, 'logistic')} (logistic), {cell(rand, 'standardised')} (standardised); "
-          f"{r['seeds']} seeds x {r['draws']} draws, {r['dataset']} {r['resolution']}x{r['resolution']}")
+          f"{r['seeds']} seed(s) x {r['draws']} draw(s), {r['dataset']} {r['resolution']}x{r['resolution']}")
 
 
 if __name__ == "__main__":
