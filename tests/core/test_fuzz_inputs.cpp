@@ -117,9 +117,9 @@ std::string FuzzInputs::dir_;
 
 // Truncations at these lengths (and at fractions of the size) of a valid file.
 std::vector<size_t> cut_points(size_t size) {
-  std::vector<size_t> v{0, 1, 3, 4, 10, 21, 22, 30, 64, 100, 512, 1000, 4096};
-  for (double f : {0.25, 0.5, 0.75, 0.9}) v.push_back(size_t(double(size) * f));
-  for (size_t back : {100, 22, 1}) v.push_back(size - back);
+  std::vector<size_t> v{0, 1, 4, 22, 100, 1000};
+  for (double f : {0.5, 0.9}) v.push_back(size_t(double(size) * f));
+  for (size_t back : {22, 1}) v.push_back(size - back);
   v.erase(std::remove_if(v.begin(), v.end(), [&](size_t n) { return n >= size; }), v.end());
   return v;
 }
@@ -156,7 +156,7 @@ TEST_F(FuzzInputs, RuleFilesCorruptTruncatedOrMismatched) {
     add("info --rule " + path(name));
     return path(name);
   };
-  for (const char* eta : {"nan", "-1", "0", "1", "2", "abc", "", "1e400", "inf", "0.1x"})
+  for (const char* eta : {"nan", "-1", "0", "2", "abc", "", "inf", "0.1x"})
     variant(std::string("eta_") + (*eta ? eta : "empty") + ".pt", [&](mu::Archive& a) { a.meta["eta"] = eta; });
   variant("iu.pt", [](mu::Archive& a) { a.meta["identical_updates"] = "maybe"; });
   variant("format.pt", [](mu::Archive& a) { a.meta["format"] = "something-else"; });
@@ -172,7 +172,7 @@ TEST_F(FuzzInputs, RuleFilesCorruptTruncatedOrMismatched) {
   });
   // The same files through the other commands that take a rule.
   const std::string out = path("out");
-  for (const char* f : {"cut100.pt", "eta_nan.pt", "eta_-1.pt", "shape.pt", "rand1000.pt"}) {
+  for (const char* f : {"cut100.pt", "eta_nan.pt", "shape.pt"}) {
     add("learn --data moons --steps 2 --out " + out + " --rule " + path(f));
     add("trace --out " + out + " --rule " + path(f));
   }
@@ -219,7 +219,7 @@ TEST_F(FuzzInputs, NpyIdxAndCsvData) {
   learn("npy:" + npy_with_header("onedim.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (240,), }", body));
   learn("npy:" + npy_with_header("empty.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 6), }", ""));
   learn("npy:" + npy_with_header("fivedim.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (40, 1, 1, 1, 6), }", body));
-  for (size_t n : {0, 5, 8, 9, 10, 30, 127, 128, 500})
+  for (size_t n : {0, 9, 30, 128})
     learn("npy:" + file("npycut" + std::to_string(n) + ".npy", npy.substr(0, n)));
   std::string hl = npy;  // header length beyond the file
   hl[8] = '\xff', hl[9] = '\xff';
@@ -233,7 +233,7 @@ TEST_F(FuzzInputs, NpyIdxAndCsvData) {
   // idx
   mu::data::write_idx(path("ok.idx"), at::randint(0, 255, {40, 4, 4}, at::kByte));
   const std::string idx = bytes_of(path("ok.idx"));
-  for (size_t n : {0, 2, 4, 7, 8, 15, 16, 100}) learn("idx:" + file("idxcut" + std::to_string(n), idx.substr(0, n)));
+  for (size_t n : {0, 4, 15, 100}) learn("idx:" + file("idxcut" + std::to_string(n), idx.substr(0, n)));
   auto idx_header = [&](const std::string& name, std::vector<uint8_t> head, const std::string& body) {
     return file(name, std::string(head.begin(), head.end()) + body);
   };
@@ -294,15 +294,14 @@ TEST_F(FuzzInputs, ConfigFilesAndCheckpoints) {
   config("unknown", [&] { nlohmann::json j = good; j["no_such_key"] = 1; return j.dump(); }());
   config("overflow", "{\"steps\": 1e999}");
   for (const auto& [k, v] : std::vector<std::pair<std::string, nlohmann::json>>{
-           {"steps", 0}, {"steps", -1}, {"steps", "ten"}, {"steps", 1e15}, {"eta", 0}, {"eta", -0.1}, {"eta", 1.5},
-           {"eta", "nan"}, {"lr", {-1.0}}, {"lr", nlohmann::json::array()}, {"lr_breaks", {0.5}}, {"clip", 0},
-           {"clip", -1}, {"beta1", 1.5}, {"beta2", -0.5}, {"adam_eps", -1}, {"adam_eps", 0}, {"batch", 1},
-           {"batch", 0}, {"batch", 100000000}, {"width_max", 1000000000}, {"width_min", 0}, {"depth_max", 100000},
-           {"depth_min", 0}, {"meta_batch", 0}, {"max_staleness", -1}, {"datasets", nlohmann::json::array()},
-           {"datasets", {"no_such_set"}}, {"way_min", 1}, {"readout_lambda", 0}, {"validate_every", -1},
-           {"activations", {"nope"}}, {"embed", 16}, {"trunc_max", 0}, {"u_start_lo", 0}, {"u_end_hi", -3},
-           {"checkpoint_every", 0}, {"shots", 0}, {"p_special", 2}, {"max_dropout", 1}, {"trunc_std_end", -1},
-           {"seed", "x"}, {"val_steps", -1}, {"dataset_weights", {1.0, 2.0}}, {"readout_below_top", 5}})
+           {"steps", 0}, {"steps", "ten"}, {"steps", 1e15}, {"eta", -0.1}, {"eta", 1.5}, {"eta", "nan"},
+           {"lr", {-1.0}}, {"lr", nlohmann::json::array()}, {"lr_breaks", {0.5}}, {"clip", 0}, {"beta1", 1.5},
+           {"beta2", -0.5}, {"adam_eps", -1}, {"batch", 1}, {"batch", 100000000}, {"width_max", 1000000000},
+           {"width_min", 0}, {"depth_max", 100000}, {"meta_batch", 0}, {"max_staleness", -1},
+           {"datasets", nlohmann::json::array()}, {"datasets", {"no_such_set"}}, {"way_min", 1},
+           {"readout_lambda", 0}, {"validate_every", -1}, {"activations", {"nope"}}, {"embed", 16},
+           {"trunc_max", 0}, {"u_end_hi", -3}, {"checkpoint_every", 0}, {"p_special", 2}, {"max_dropout", 1},
+           {"trunc_std_end", -1}, {"seed", "x"}, {"dataset_weights", {1.0, 2.0}}, {"readout_below_top", 5}})
     with(k, v);
   add("meta-train --config " + path("no_such_config.json") + " --out " + out);
   add("meta-train --config no_such_name --out " + out);
@@ -325,7 +324,7 @@ TEST_F(FuzzInputs, ConfigFilesAndCheckpoints) {
     add("meta-train --config " + cfg + " --resume --out " + d);
     if (also_init) add("meta-train --config " + cfg + " --out " + d + "_init --init " + d + "/checkpoint.pt");
   };
-  for (size_t cut : {0, 1, 22, 100, 1000}) resume_with(ck.substr(0, cut), cut == 100);
+  for (size_t cut : {0, 22, 100}) resume_with(ck.substr(0, cut), cut == 100);
   resume_with(ck.substr(0, ck.size() / 2), true);
   resume_with(ck.substr(0, ck.size() - 1));
   resume_with(random_bytes(5000, 9), true);
@@ -342,10 +341,10 @@ TEST_F(FuzzInputs, ConfigFilesAndCheckpoints) {
   meta_variant("config", "{not json", true);
   meta_variant("adam_t", "x", true);
   for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"step", "abc"}, {"step", "-5"}, {"step", "99999999999999999999"}, {"adam_t", "x"}, {"counters", "1 2"},
+           {"step", "abc"}, {"step", "-5"}, {"step", "99999999999999999999"}, {"counters", "1 2"},
            {"counters", "a b c d"}, {"wall", "fast"}, {"val0", "?"}, {"slots", "many"}, {"slot.0", "1 2"},
-           {"slot.0", "x y z w"}, {"config", "{not json"}, {"config", "{\"steps\": 3}"}, {"variant", "other"},
-           {"format", "metaunsup-rule-v1"}, {"step", "<erase>"}, {"config", "<erase>"}, {"adam_t", "<erase>"}})
+           {"slot.0", "x y z w"}, {"config", "{\"steps\": 3}"}, {"variant", "other"}, {"format", "metaunsup-rule-v1"},
+           {"step", "<erase>"}, {"config", "<erase>"}})
     meta_variant(k, v);
   auto tensor_variant = [&](const std::function<void(mu::Archive&)>& edit) {
     mu::Archive a = base;
