@@ -1,5 +1,5 @@
 // `metaunsup meta-train --config NAME|FILE --out DIR [--resume] [--workers K] [--deterministic]
-//  [--device cpu|cuda] [--steps N]`: meta-train the rule (issue 4). Under `mpirun -np K` (K >= 2) rank 0
+//  [--device cpu|cuda] [--steps N]`: meta-train the rule. Under `mpirun -np K` (K >= 2) rank 0
 // is the learner and the other ranks are workers.
 #include <cstdint>
 #include <cmath>

@@ -10,7 +10,7 @@
 namespace mu::data {
 
 // "decimate": TF-1 resize_images defaults (bilinear, align_corners=False, legacy sampling: input
-// coordinate i*in/out), which for an exact 2x downscale is x14[i,j] = x28[2i,2j] (update-rule.md s.12).
+// coordinate i*in/out), which for an exact 2x downscale is x14[i,j] = x28[2i,2j] (docs/maths.md 12).
 // "area": mean over each output pixel's footprint (adaptive average pooling).
 enum class Resize { Decimate, Area };
 Resize parse_resize(const std::string& s);  // "decimate" | "area", else mu::Error

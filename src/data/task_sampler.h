@@ -1,5 +1,5 @@
 #pragma once
-// The meta-training task distribution (paper appendix "Training Data Distribution"; update-rule.md 13.1):
+// The meta-training task distribution (paper appendix "Training Data Distribution"; docs/maths.md 13.1):
 // a data source, an N-way class subset, augmentations with probabilities whose parameters become extra
 // regression targets, a fresh input permutation, a base-model architecture and a number of inner steps.
 // Task k is a pure function of (config.seed, k); its batches come from the task's own generator, so a

@@ -1,5 +1,5 @@
 #pragma once
-// Meta-training configuration (configs/*.json; update-rule.md 13.1 for the paper's values).
+// Meta-training configuration (configs/*.json; docs/maths.md 13.1 for the paper's values).
 // Every field has a default; a config file names only what it changes. Unknown keys are refused.
 #include <cstdint>
 #include <string>
@@ -42,7 +42,7 @@ struct MetaConfig {
   int64_t width_min = 64, width_max = 512;
   int64_t embed = 32;
   // The MetaObjective's readout: X^{L - readout_below_top} (0: the embedding, as in the paper; 1: the last
-  // hidden layer, which session 15 found reads out better) and its ridge penalty (0.1 in the paper).
+  // hidden layer, which reads out better on wide networks) and its ridge penalty (0.1 in the paper).
   int64_t readout_below_top = 0;
   double readout_lambda = 0.1;
   bool per_layer_widths = false;  // false: one log-uniform width shared by all hidden layers

@@ -7,7 +7,7 @@
 using namespace mu::data;
 
 TEST(DataResize, DecimationTakesTopLeftOfEachBlock) {
-  // 4x4 image 0..15; the original code's 2x downscale keeps x[2i, 2j] (update-rule.md s.12).
+  // 4x4 image 0..15; the original code's 2x downscale keeps x[2i, 2j] (docs/maths.md 12).
   at::Tensor x = at::arange(16, at::kFloat).reshape({1, 4, 4});
   at::Tensor r = resize_images(x, 2, Resize::Decimate);
   EXPECT_TRUE(r.equal(at::tensor({0.f, 2.f, 8.f, 10.f}).reshape({1, 2, 2}))) << r;
