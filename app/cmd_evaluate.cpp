@@ -1,4 +1,4 @@
-// metaunsup evaluate: the few-shot protocol (issue 5): the learned rule against the baselines, with the
+// metaunsup evaluate: the few-shot protocol: the learned rule against the baselines, with the
 // same architecture, input permutation, readout and label draws; results.json, report.md and plots.
 #include <cstdint>
 #include <cstdio>

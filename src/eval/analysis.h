@@ -1,5 +1,5 @@
 #pragma once
-// Representation analysis (issue 5): first-layer receptive fields, PCA spectrum of the embedding,
+// Representation analysis: first-layer receptive fields, PCA spectrum of the embedding,
 // and the two-moons before/after study.
 #include <cstdint>
 #include <vector>

@@ -1,5 +1,5 @@
 #pragma once
-// Hand-designed feature baselines for the few-shot protocol (issue 5): the base model with
+// Hand-designed feature baselines for the few-shot protocol: the base model with
 // reference-batch normalisation, PCA (whitened), Coates-Ng k-means (whitening, triangle encoding),
 // a VAE (paper appendix, validation early stopping) and the supervised MLP (same base model plus a softmax layer, Adam 3e-3).
 // Every fit is deterministic given its seed.

@@ -1,5 +1,5 @@
 #pragma once
-// The paper's generalization studies (issue 5): the learned rule (and random initialisation, plus any
+// The paper's generalization studies: the learned rule (and random initialisation, plus any
 // other requested baselines) evaluated with the few-shot protocol while one factor varies.
 #include <cstdint>
 #include <string>
@@ -26,7 +26,7 @@ std::vector<StudyPoint> study_points(const std::string& study, const EvalConfig&
                                      int64_t resolution, const std::string& values = "");
 
 // Rough peak memory of one rule application (bytes) at this architecture and batch, from
-// update-rule.md section 17 (about 13 B*N*64 floats per layer in ComputeH plus the phi-sized terms).
+// docs/maths.md 17 (about 13 B*N*64 floats per layer in ComputeH plus the phi-sized terms).
 double rule_memory_bytes(const Arch& arch, int64_t batch);
 double available_memory_bytes();  // MemAvailable from /proc/meminfo (0 if unknown)
 

@@ -1,5 +1,5 @@
 #pragma once
-// The few-shot evaluation protocol (issue 5, update-rule.md section 13).
+// The few-shot evaluation protocol (docs/maths.md 13).
 //
 // For every base-model seed: a fresh base model phi_0 (init_phi, with a fresh input permutation) is
 // trained by the learned rule for `steps` unlabelled batches of the training split, recording a curve

@@ -1,5 +1,5 @@
 #pragma once
-// Few-shot readouts fitted on features (update-rule.md section 13): the original one-vs-rest logistic
+// Few-shot readouts fitted on features (docs/maths.md 13): the original one-vs-rest logistic
 // regression (liblinear form), a multinomial logistic regression (newer scikit-learn default) and the
 // ridge form of the MetaObjective (section 11). All fits run in float64 and are deterministic.
 #include <cstdint>
