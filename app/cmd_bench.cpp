@@ -307,7 +307,7 @@ mu::cli::RegisterCommand reg("bench", [](CLI::App& app) {
   sub->add_option("--device", a->device, "cpu, or cuda: only the unroll throughput, against the GPU's fp32 matmul")
       ->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
   sub->add_option("--workers", a->workers, "concurrent workers for the unroll throughput case (list)")
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')->capture_default_str()->check(CLI::Range(1, 256));
   sub->add_option("--baseline", a->baseline, "compare fractions of sgemm with a stored bench JSON");
   sub->add_option("--profile", a->profile, "also profile the reference cases: chrome traces and top operators by self time into DIR");
   sub->add_option("--rss-of-unroll", a->rss_unroll, "internal: run one meta-gradient step, print peak RSS")
