@@ -2,7 +2,7 @@
 // smooth nonlinearities everywhere (ReLU kinks defeat finite differences: docs/maths.md section 17).
 #include <gtest/gtest.h>
 
-#include "helpers.h"
+#include "support/model_fixtures.h"
 #include "metatrain/unroll.h"
 
 namespace mu {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "helpers.h"
+#include "support/model_fixtures.h"
 
 namespace mu {
 using namespace mu::testing;

@@ -1,5 +1,5 @@
 #pragma once
-// Shared fixtures for the core-engine tests: small models, deterministic batches.
+// Shared fixtures for the base-model, rule and objective tests: small models, deterministic batches.
 #include "base/base_model.h"
 #include "common/random.h"
 #include "objective/meta_objective.h"

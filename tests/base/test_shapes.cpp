@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "helpers.h"
+#include "support/model_fixtures.h"
 #include "rule/unsupervised_update.h"
 
 namespace mu {

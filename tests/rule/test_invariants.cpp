@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "helpers.h"
+#include "support/model_fixtures.h"
 #include "rule/ops.h"
 #include "rule/unsupervised_update.h"
 
