@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/npy.h"
+#include "support/paths.h"
 
 namespace {
 struct CliRun {
@@ -20,7 +21,7 @@ struct CliRun {
   std::string out;
 };
 CliRun run(const std::string& args) {
-  std::string cmd = std::string(METAUNSUP_BINARY) + " --threads 1 " + args + " 2>&1";
+  std::string cmd = mu::testing::binary() + " --threads 1 " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];

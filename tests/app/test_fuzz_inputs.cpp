@@ -22,6 +22,7 @@
 #include "data/idx.h"
 #include "metatrain/config.h"
 #include "rule/theta.h"
+#include "support/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -36,7 +37,7 @@ constexpr int kTimeoutS = 20;  // generous on a loaded 2-core machine; the asser
 
 Outcome run_cli(const std::string& args) {
   // --threads 1: the cases run two at a time on small machines. stdin closed: nothing may wait for input.
-  std::string cmd = "timeout -s KILL " + std::to_string(kTimeoutS) + " " + std::string(METAUNSUP_BINARY) +
+  std::string cmd = "timeout -s KILL " + std::to_string(kTimeoutS) + " " + mu::testing::binary() +
                     " " + args + " < /dev/null 2>&1";
   auto t0 = std::chrono::steady_clock::now();
   FILE* p = popen(cmd.c_str(), "r");
@@ -309,7 +310,7 @@ TEST_F(FuzzInputs, ConfigFilesAndCheckpoints) {
   // Checkpoints: a real one from two meta-steps, then damaged copies under --resume and --init.
   const std::string cfg = file("good.json", good.dump());
   const std::string run = path("run");
-  ASSERT_EQ(std::system((std::string(METAUNSUP_BINARY) + " --threads 1 meta-train --config " + cfg + " --out " + run +
+  ASSERT_EQ(std::system((mu::testing::binary() + " --threads 1 meta-train --config " + cfg + " --out " + run +
                          " > " + path("run.log") + " 2>&1").c_str()),
             0)
       << bytes_of(path("run.log"));

@@ -7,11 +7,12 @@
 #include <sys/wait.h>
 
 #include "fixtures.h"
+#include "support/paths.h"
 
 namespace {
 // Runs the binary with `args`; returns (exit code, combined output).
 std::pair<int, std::string> run(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + std::string(METAUNSUP_BINARY) + " " + args + " 2>&1";
+  std::string cmd = env + mu::testing::binary() + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];

@@ -9,6 +9,7 @@
 
 #include "common/npy.h"
 #include "report/results.h"
+#include "support/paths.h"
 
 namespace {
 struct CliRun {
@@ -17,7 +18,7 @@ struct CliRun {
 };
 CliRun run(const std::string& args) {
   std::string errfile = (std::filesystem::temp_directory_path() / "metaunsup_cli_eval.err").string();
-  std::string cmd = std::string(METAUNSUP_BINARY) + " --threads 1 " + args + " >/dev/null 2>" + errfile;
+  std::string cmd = mu::testing::binary() + " --threads 1 " + args + " >/dev/null 2>" + errfile;
   int st = std::system(cmd.c_str());
   std::ifstream f(errfile);
   std::string err((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

@@ -15,6 +15,7 @@
 #include "common/fsio.h"
 #include "metatrain/trainer.h"
 #include "helpers.h"
+#include "support/paths.h"
 
 namespace fs = std::filesystem;
 using mu::testing::csv_rows;
@@ -111,7 +112,7 @@ TEST(Durability, TornAndGarbageMetricsRowsAreDroppedOnResume) {
 // `--threads 1` must bound meta-train's CPU use to one core (it used to be reset to every core).
 TEST(Durability, ThreadsOptionBoundsMetaTrain) {
   std::string d = fresh_dir("threads");
-  std::string cmd = std::string(METAUNSUP_BINARY) + " --threads 1 meta-train --config " + METAUNSUP_SOURCE_DIR +
+  std::string cmd = mu::testing::binary() + " --threads 1 meta-train --config " + mu::testing::source_dir() +
                     "/configs/tiny.json --steps 3 --out " + d + " > " + d + ".log 2>&1";
   struct rusage before {}, after {};
   getrusage(RUSAGE_CHILDREN, &before);

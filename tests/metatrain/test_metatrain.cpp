@@ -16,6 +16,7 @@
 #include "metatrain/export.h"
 #include "metatrain/trainer.h"
 #include "helpers.h"
+#include "support/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -289,14 +290,14 @@ TEST(MetaTrainConfig, SchedulesAndRefusals) {
   EXPECT_THROW(mu::MetaConfig::from_json(j), mu::Error);
   // Every shipped config loads (and the ones the README names are there).
   int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(METAUNSUP_SOURCE_DIR) + "/configs")) {
+  for (const auto& e : std::filesystem::directory_iterator(mu::testing::source_dir() + "/configs")) {
     if (e.path().extension() != ".json") continue;
     EXPECT_NO_THROW(mu::load_meta_config(e.path().string())) << e.path();
     ++n;
   }
   EXPECT_GE(n, 4);
   for (const char* name : {"tiny", "cpu", "gpu-d4-relu128", "paper"})
-    EXPECT_TRUE(std::filesystem::exists(std::string(METAUNSUP_SOURCE_DIR) + "/configs/" + name + ".json")) << name;
+    EXPECT_TRUE(std::filesystem::exists(mu::testing::source_dir() + "/configs/" + name + ".json")) << name;
 }
 
 TEST(MetaTrainAdam, MatchesTheClosedFormFirstStepAndClips) {
@@ -316,7 +317,7 @@ TEST(MetaTrainAdam, MatchesTheClosedFormFirstStepAndClips) {
 
 TEST(MetaTrainCli, TinyConfigEndToEndWithResume) {
   std::string d = fresh_dir("cli");
-  std::string bin = std::string(METAUNSUP_BINARY) + " meta-train --config " + METAUNSUP_SOURCE_DIR +
+  std::string bin = mu::testing::binary() + " meta-train --config " + mu::testing::source_dir() +
                     "/configs/tiny.json --out " + d + " --deterministic";
   ASSERT_EQ(std::system((bin + " --steps 3 2> " + d + ".log").c_str()), 0);
   EXPECT_EQ(csv_rows(d + "/metrics.csv"), 3);
@@ -328,7 +329,7 @@ TEST(MetaTrainCli, TinyConfigEndToEndWithResume) {
   for (const auto& t : th.list()) EXPECT_TRUE(at::isfinite(t).all().item<bool>());
   // A held-out data set in a config is refused.
   std::ofstream(d + "/bad.json") << R"({"datasets": ["fashion-mnist"]})";
-  EXPECT_NE(std::system((std::string(METAUNSUP_BINARY) + " meta-train --config " + d + "/bad.json --out " + d +
+  EXPECT_NE(std::system((mu::testing::binary() + " meta-train --config " + d + "/bad.json --out " + d +
                          "/bad 2> /dev/null").c_str()),
             0);
   fs::remove_all(d);

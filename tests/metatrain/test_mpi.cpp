@@ -17,6 +17,7 @@
 #include "metatrain/mpi.h"
 #include "rule/theta.h"
 #include "helpers.h"
+#include "support/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -43,7 +44,7 @@ using mu::testing::csv_rows;
 
 int run_mpi(const std::string& dir, const std::string& env) {
   std::string cmd = env + " timeout 240 mpirun --allow-run-as-root --oversubscribe --enable-recovery -np 3 " +
-                    "-x OMP_NUM_THREADS=1 " + std::string(METAUNSUP_BINARY) + " meta-train --config " + dir +
+                    "-x OMP_NUM_THREADS=1 " + mu::testing::binary() + " meta-train --config " + dir +
                     "/cfg.json --out " + dir + "/out > " + dir + "/log.txt 2>&1";
   return std::system(cmd.c_str());
 }
@@ -92,7 +93,7 @@ namespace {
 // only (as `kill -SIG <pid of mpirun>` or Slurm does), and returns mpirun's exit status (-1: it hung).
 int signal_mpirun(const std::string& dir, int sig, double* seconds_to_exit) {
   std::string cmd = "exec mpirun --allow-run-as-root --oversubscribe --enable-recovery -np 3 -x OMP_NUM_THREADS=1 " +
-                    std::string(METAUNSUP_BINARY) + " meta-train --config " + dir + "/cfg.json --out " + dir +
+                    mu::testing::binary() + " meta-train --config " + dir + "/cfg.json --out " + dir +
                     "/out > " + dir + "/log.txt 2>&1";
   pid_t pid = fork();
   if (pid == 0) {
@@ -127,7 +128,7 @@ void expect_stopped_at_checkpoint_and_resumable(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir + "/out"))
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   std::string cmd = "timeout 240 mpirun --allow-run-as-root --oversubscribe --enable-recovery -np 3 -x OMP_NUM_THREADS=1 " +
-                    std::string(METAUNSUP_BINARY) + " meta-train --config " + dir + "/cfg.json --out " + dir +
+                    mu::testing::binary() + " meta-train --config " + dir + "/cfg.json --out " + dir +
                     "/out --resume --steps " + std::to_string(step + 2) + " > " + dir + "/resume.txt 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(dir + "/resume.txt");
   EXPECT_EQ(csv_rows(dir + "/out/metrics.csv"), step + 2) << slurp(dir + "/resume.txt");

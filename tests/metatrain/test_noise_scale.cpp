@@ -15,6 +15,7 @@
 #include "metatrain/noise_scale.h"
 #include "rule/theta.h"
 #include "helpers.h"
+#include "support/paths.h"
 
 namespace {
 
@@ -89,7 +90,7 @@ TEST(NoiseScale, ProbeIsFiniteReproducibleAndIndependentOfWorkers) {
 
 TEST(NoiseScale, CliWritesTheEstimateAndRefusesOneTask) {
   std::string out = (std::filesystem::temp_directory_path() / ("mu_noise_" + std::to_string(getpid()))).string();
-  std::string bin = std::string(METAUNSUP_BINARY) + " --threads 1 noise-scale --config " + METAUNSUP_SOURCE_DIR +
+  std::string bin = mu::testing::binary() + " --threads 1 noise-scale --config " + mu::testing::source_dir() +
                     "/configs/tiny.json --seed 2";
   ASSERT_EQ(std::system((bin + " --tasks 3 --out " + out + ".json > " + out + ".txt 2>&1").c_str()), 0);
   nlohmann::json j = nlohmann::json::parse(std::ifstream(out + ".json"));

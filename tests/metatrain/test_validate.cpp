@@ -15,6 +15,7 @@
 #include "metatrain/trainer.h"
 #include "rule/theta.h"
 #include "helpers.h"
+#include "support/paths.h"
 
 namespace {
 
@@ -96,7 +97,7 @@ TEST(Validate, CliPairsRulesOnTheSameTasksAndRefusesAMissingRule) {
   std::string a = (dir / "a.pt").string(), b = (dir / "b.pt").string(), csv = (dir / "v.csv").string();
   mu::save_theta(mu::init_theta(1), a);
   mu::save_theta(mu::init_theta(2), b);
-  std::string bin = std::string(METAUNSUP_BINARY) + " --threads 1 validate --config " + METAUNSUP_SOURCE_DIR +
+  std::string bin = mu::testing::binary() + " --threads 1 validate --config " + mu::testing::source_dir() +
                     "/configs/tiny.json --tasks 2 --steps 2";
   std::string txt = (dir / "v.txt").string();
   ASSERT_EQ(std::system((bin + " --rules " + a + "," + b + "," + a + ",raw:0.1," + a + ":0.1 --out " + csv + " > " + txt + " 2>&1").c_str()), 0);
