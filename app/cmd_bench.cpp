@@ -193,6 +193,7 @@ void bench_device(const Args& a, const mu::Theta& th, const mu::Arch& ref) {
 void bench(const Args& a) {
   mu::Theta th = mu::init_theta(0);
   mu::Arch ref = mu::make_arch(196, a.arch);
+  mu::cli::check_fits(ref, 256, a.arch);  // the largest batch a reference case runs
   if (a.rss_unroll > 0) {  // child mode of peak_rss_mb
     mu::UnrollBatches ub = unroll_batches(196, 128, a.rss_unroll);
     mu::Phi phi = mu::init_phi(ref, 0);
@@ -302,7 +303,7 @@ mu::cli::RegisterCommand reg("bench", [](CLI::App& app) {
   auto* sub = app.add_subcommand("bench", "throughput of the rule and of a meta-gradient step vs a large sgemm");
   sub->add_flag("--json", a->as_json, "print JSON");
   sub->add_flag("--sweep", a->sweep, "also sweep width x batch x depth for the inner step");
-  sub->add_option("--reps", a->reps, "repetitions (best of)")->capture_default_str();
+  sub->add_option("--reps", a->reps, "repetitions (best of)")->capture_default_str()->check(CLI::Range(1, 1000));
   sub->add_option("--arch", a->arch, "hidden widths of the reference case")->capture_default_str();
   sub->add_option("--device", a->device, "cpu, or cuda: only the unroll throughput, against the GPU's fp32 matmul")
       ->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
@@ -311,7 +312,7 @@ mu::cli::RegisterCommand reg("bench", [](CLI::App& app) {
   sub->add_option("--baseline", a->baseline, "compare fractions of sgemm with a stored bench JSON");
   sub->add_option("--profile", a->profile, "also profile the reference cases: chrome traces and top operators by self time into DIR");
   sub->add_option("--rss-of-unroll", a->rss_unroll, "internal: run one meta-gradient step, print peak RSS")
-      ->group("");
+      ->group("")->check(CLI::Range(0, 1000));
   sub->add_flag("--recompute", a->recompute, "internal: the memory probe uses recomputation")->group("");
   sub->callback([a] { bench(*a); });
 });

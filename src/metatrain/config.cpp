@@ -49,6 +49,9 @@ MetaConfig MetaConfig::from_json(const nlohmann::json& j) {
   for (auto it = j.begin(); it != j.end(); ++it)
     MU_CHECK(known.count(it.key()) || it.key().rfind("_comment", 0) == 0,
              "meta-training config: unknown key '" + it.key() + "'");
+  // nlohmann converts a negative number into an unsigned field by wrapping it: refuse it instead.
+  if (j.contains("seed") && !(j["seed"].is_number_unsigned()))
+    throw Error("meta-training config: seed must be a non-negative integer, got " + j["seed"].dump());
   try {
 #define X(f) \
   if (j.contains(#f)) j.at(#f).get_to(c.f);

@@ -302,7 +302,7 @@ TEST_F(FuzzInputs, ConfigFilesAndCheckpoints) {
            {"datasets", nlohmann::json::array()}, {"datasets", {"no_such_set"}}, {"way_min", 1},
            {"readout_lambda", 0}, {"validate_every", -1}, {"activations", {"nope"}}, {"embed", 16},
            {"trunc_max", 0}, {"u_end_hi", -3}, {"checkpoint_every", 0}, {"p_special", 2}, {"max_dropout", 1},
-           {"trunc_std_end", -1}, {"seed", "x"}, {"dataset_weights", {1.0, 2.0}}, {"readout_below_top", 5}})
+           {"trunc_std_end", -1}, {"seed", "x"}, {"seed", -1}, {"seed", 1.5}, {"dataset_weights", {1.0, 2.0}}, {"readout_below_top", 5}})
     with(k, v);
   add("meta-train --config " + path("no_such_config.json") + " --out " + out);
   add("meta-train --config no_such_name --out " + out);
@@ -400,7 +400,8 @@ TEST_F(FuzzInputs, CommandLineValues) {
            "average --rules " + rule + "," + path("missing.pt") + " --out " + path("r.pt"),
            "noise-scale --tasks 1", "noise-scale --tasks 5 --workers 0", "noise-scale --config nosuch",
            "validate --config nosuch", "validate --rules " + path("missing.pt"), "validate --tasks 0",
-           "validate --arch 999999999x1 --rules " + rule,
+           "validate --arch 999999999x1 --rules " + rule, "bench --arch 999999999x1", "bench --reps 0", "bench --arch 12x",
+           "bench --workers 0", "bench --device gpu",
            "experiment nosuchstudy"})
     add(a);
   run_all();
