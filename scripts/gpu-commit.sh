@@ -11,8 +11,8 @@ for f in checkpoint.pt metrics.csv config.json curves.png periods.jsonl; do
   [ -f "$FROM/$f" ] && install -m 644 "$FROM/$f" "$D/$f"
 done
 STEP=$(tail -1 "$D/metrics.csv" | cut -d, -f1)
-rm -f "$D"/rule-*.pt  # the newest rule only; git history keeps the others
-install -m 644 "$FROM/theta-export.pt" "$D/rule-$STEP.pt"
+# No rule file: `metaunsup export` writes one from the checkpoint when wanted (models/ stays under 5 MB).
+rm -f "$D"/rule-*.pt
 LAST=$(tail -1 "$D/periods.jsonl")
 git add -A "$D" && git commit -qm "models/$CONFIG: device period to meta-step $STEP" -m "$LAST"
 git log --oneline -1
