@@ -26,14 +26,14 @@ mu::UnrollBatches batches(int64_t U, int64_t D, int64_t B, uint64_t seed) {
   return ub;
 }
 
-struct Setup {
+struct Unroll {
   mu::Theta theta;
   mu::Phi phi0;
-  Setup() {
+  Unroll() {
     mu::RuleOptions ro;
     ro.eta = 0.05;
     theta = mu::init_theta(4, ro);
-    phi0 = mu::init_phi(mu::make_arch(6, "10", 8), 2);
+    phi0 = mu::init_phi(mu::make_arch(6, "10", 32), 2);
   }
 };
 }  // namespace
@@ -46,7 +46,7 @@ TEST(MetaTrainGradientEstimator, TheConfigsRecomputeKeyPicksTheEstimator) {
 }
 
 TEST(MetaTrainGradientEstimator, BothEstimatorsAgreeAndMatchTheUnrollFunctions) {
-  Setup s;
+  Unroll s;
   mu::UnrollBatches ub = batches(3, 6, 8, 21);
   mu::UnrollResult full = mu::FullReverseMode().estimate(s.theta, s.phi0, ub);
   mu::UnrollResult rec = mu::Recompute().estimate(s.theta, s.phi0, ub);
@@ -76,7 +76,7 @@ TEST(MetaTrainGradientEstimator, BothEstimatorsAgreeAndMatchTheUnrollFunctions) 
 }
 
 TEST(MetaTrainGradientEstimator, BatchesWithoutStepsOrPairsAreRefusedByBoth) {
-  Setup s;
+  Unroll s;
   mu::UnrollBatches none;
   mu::UnrollBatches no_pairs = batches(2, 6, 8, 3);
   for (auto& e : no_pairs.evals) e.clear();
