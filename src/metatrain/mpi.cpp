@@ -213,7 +213,7 @@ std::pair<int, int64_t> test_exit() {
 void worker_main(const MetaConfig& cfg, const TrainOptions& opt, int rank) {
   at::Device device(opt.device == "cuda" ? at::kCUDA : at::kCPU);
   TaskData data = load_task_data(cfg, device);
-  WorkContext ctx{cfg, &data, device, opt.tamper};
+  WorkContext ctx = make_work_context(cfg, data, device, opt.tamper);
   RuleOptions ro;
   ro.identical_updates = cfg.identical_updates;
   ro.eta = cfg.eta;

@@ -13,7 +13,7 @@
 
 #include "common/error.h"
 #include "common/runtime.h"
-#include "metatrain/trainer.h"
+#include "metatrain/workers.h"
 
 namespace mu {
 
@@ -72,11 +72,9 @@ NoiseProbe probe_noise_scale(const MetaConfig& cfg, const TaskData& data, const 
                              int64_t step, int workers, uint64_t seed) {
   MU_CHECK(tasks >= 2, "noise scale: needs at least 2 tasks");
   workers = int(std::max<int64_t>(1, std::min<int64_t>(workers, tasks)));
-  WorkContext ctx;
-  ctx.cfg = cfg;
-  ctx.cfg.seed = mix_seed({cfg.seed, 0x9015e, seed});  // tasks of their own, not the run's
-  ctx.data = &data;
-  ctx.device = data.device;
+  MetaConfig own = cfg;
+  own.seed = mix_seed({cfg.seed, 0x9015e, seed});  // tasks of their own, not the run's
+  const WorkContext ctx = make_work_context(own, data, data.device);
   struct One {
     bool ok = false;
     at::Tensor g;  // (P,) double
@@ -93,7 +91,7 @@ NoiseProbe probe_noise_scale(const MetaConfig& cfg, const TaskData& data, const 
         SlotState s;
         WorkOutput out = run_unroll(ctx, s, i, theta, step);
         std::mt19937_64 rng(mix_seed(ctx.cfg.seed, uint64_t(i)));
-        int64_t depth = std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, s.task.truncations - 1))(rng);
+        int64_t depth = std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, s.truncations - 1))(rng);
         for (int64_t k = 0; k < depth && out.ok; ++k) out = run_unroll(ctx, s, i, theta, step);
         if (!out.ok) continue;
         std::vector<at::Tensor> flat;

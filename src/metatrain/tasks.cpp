@@ -21,12 +21,6 @@ uint64_t mix_seed(std::initializer_list<uint64_t> parts) {
   return h;
 }
 
-namespace {
-int64_t uniform_int(at::Generator& g, int64_t lo, int64_t hi) {  // inclusive
-  return lo + at::randint(hi - lo + 1, {1}, g, at::kLong).item<int64_t>();
-}
-}  // namespace
-
 data::TaskSamplerConfig sampler_config(const MetaConfig& c) {
   data::TaskSamplerConfig s;
   s.sources = c.datasets;
@@ -68,16 +62,13 @@ TaskData load_task_data(const MetaConfig& cfg, at::Device device) {
   return td;
 }
 
-Task sample_task(const MetaConfig& cfg, const TaskData& data, uint64_t index, int64_t step) {
-  Task t;
-  t.task = data.sampler->sample(index);
-  MU_CHECK(t.task.ways() >= 2, "task from " + t.task.source + " has fewer than two classes");
-  at::Generator g = make_generator(mix_seed(t.task.seed, 0x7255ULL));
-  double z = std::abs(at::randn({1}, g, at::kDouble).item<double>()) * cfg.trunc_std(step);
-  t.truncations = std::clamp<int64_t>(1 + int64_t(std::floor(z)), 1, cfg.trunc_max);
+TaskInstance sample_task(const MetaConfig& cfg, const TaskData& data, uint64_t index) {
+  TaskInstance t;
+  static_cast<data::Task&>(t) = data.sampler->sample(index);
+  MU_CHECK(t.ways() >= 2, "task from " + t.source + " has fewer than two classes");
   // Its own stream, so a one-activation config draws exactly the tasks it drew before the option existed.
   const uint64_t n = cfg.activations.size();
-  t.activation = parse_activation(cfg.activations[n > 1 ? mix_seed(t.task.seed, 0xAC71ULL) % n : 0]);
+  t.activation = parse_activation(cfg.activations[n > 1 ? mix_seed(t.seed, 0xAC71ULL) % n : 0]);
   return t;
 }
 
@@ -89,24 +80,18 @@ Phi phi_to(const Phi& p, at::Device device) {
   return q;
 }
 
-Phi task_phi(const Task& task, at::Device device) {
+Phi task_phi(const TaskInstance& task, at::Device device) {
   Arch arch;
-  arch.widths = task.task.widths;
+  arch.widths = task.widths;
   arch.activation = task.activation;
-  Phi phi = init_phi(arch, task.task.phi_seed, at::kFloat, /*shuffle_input=*/false);
-  phi.perm = task.task.input_perm.clone();
+  Phi phi = init_phi(arch, task.phi_seed, at::kFloat, /*shuffle_input=*/false);
+  phi.perm = task.input_perm.clone();
   return phi_to(phi, device);
 }
 
-int64_t sample_unroll_length(const MetaConfig& cfg, int64_t step, uint64_t seed) {
-  auto [lo, hi] = cfg.unroll_range(step);
-  at::Generator g = make_generator(seed);
-  return uniform_int(g, lo, hi);
-}
-
-UnrollBatches sample_unroll(const MetaConfig& cfg, const TaskData& data, Task& task, int64_t U, uint64_t seed) {
+UnrollBatches sample_unroll(const MetaConfig& cfg, const TaskData& data, TaskInstance& task, int64_t U, uint64_t seed) {
   MU_CHECK(U >= 1, "unroll length must be >= 1");
-  data::Task& t = task.task;
+  data::Task& t = task;
   t.gen = make_generator(seed);  // a fresh handle: copies of the task keep theirs
   const data::TaskSampler& s = *data.sampler;
   auto labelled = [&](const data::TaskBatch& b) {

@@ -34,8 +34,25 @@ struct UnrollResult {
   bool finite = true;             // false: loss or a gradient was non-finite (grad then undefined)
 };
 
+// Full reverse mode: the U steps' graphs are kept and differentiated at once.
 UnrollResult unroll_grad(const Theta& theta, const Phi& phi0, const UnrollBatches& batches);
 // Same loss without gradients (validation, finite differences).
 double unroll_loss(const Theta& theta, const Phi& phi0, const UnrollBatches& batches);
+
+// ---- pieces every way of differentiating an unroll shares (unroll_grad, unroll_grad_recompute)
+// Refuses batches that are not U >= 1 steps with labelled pairs; returns n, the number of (train, test)
+// evaluations over all steps (J is their mean).
+int64_t check_unroll_batches(const UnrollBatches& ub);
+// Running sums of the evaluations' statistics (divided by n at the end).
+struct UnrollStats {
+  double loss = 0, cosine = 0, ridge = 0, accuracy = 0;
+};
+// Adds the MetaObjective of every pair evaluated after step t (state `phi`) to `total` (a scalar, with a graph
+// when phi has one; undefined: nothing added yet) and, unless null, their values to `stats` (each read costs
+// a device synchronisation, which the recomputed backward pass does not need).
+void add_step_objective(const Phi& phi, size_t t, const UnrollBatches& ub, at::Tensor& total, UnrollStats* stats);
+// Stores d loss / d theta into r.grad (undefined entries: zeros like their leaf) and clears it with
+// r.finite = false when any entry is non-finite.
+void set_gradient(UnrollResult& r, std::vector<at::Tensor> grads, const std::vector<at::Tensor>& leaves);
 
 }  // namespace mu

@@ -113,12 +113,13 @@ TEST(MetaTrainTasks, ActivationsAreDrawnPerTaskAndDefaultToRelu) {
   mixed.validate();
   std::set<std::string> seen;
   for (uint64_t i = 0; i < 16; ++i) {
-    mu::Task plain = mu::sample_task(c, data, i, 0), t = mu::sample_task(mixed, data, i, 0);
+    mu::TaskInstance plain = mu::sample_task(c, data, i), t = mu::sample_task(mixed, data, i);
     EXPECT_EQ(plain.activation, mu::Activation::relu);
-    EXPECT_EQ(t.truncations, plain.truncations);  // the activation draw leaves every other draw alone
-    EXPECT_EQ(t.task.phi_seed, plain.task.phi_seed);
+    // The activation draw leaves every other draw alone.
+    EXPECT_EQ(mu::CurriculumTruncation(mixed).init(t, 0), mu::CurriculumTruncation(c).init(plain, 0));
+    EXPECT_EQ(t.phi_seed, plain.phi_seed);
     EXPECT_EQ(mu::task_phi(t, at::kCPU).activation, t.activation);
-    EXPECT_EQ(mu::sample_task(mixed, data, i, 0).activation, t.activation);  // a function of the task
+    EXPECT_EQ(mu::sample_task(mixed, data, i).activation, t.activation);  // a function of the task
     seen.insert(mu::to_string(t.activation));
   }
   EXPECT_EQ(seen, (std::set<std::string>{"tanh", "relu"}));
@@ -136,17 +137,17 @@ TEST(MetaTrainTasks, AugmentedUnrollCarriesTargetsAndTheSamplersPermutation) {
   ImageSource src;
   mu::MetaConfig c = image_config(src.spec);
   mu::TaskData data = mu::load_task_data(c);
-  mu::Task t = mu::sample_task(c, data, 5, 0);
-  EXPECT_EQ(t.task.ways(), 3);
-  EXPECT_TRUE(t.task.geometric);
-  EXPECT_EQ(t.task.target_names, (std::vector<std::string>{"cos", "sin", "dx", "dy", "xshift"}));
-  EXPECT_GE(t.truncations, 1);
+  mu::TaskInstance t = mu::sample_task(c, data, 5);
+  EXPECT_EQ(t.ways(), 3);
+  EXPECT_TRUE(t.geometric);
+  EXPECT_EQ(t.target_names, (std::vector<std::string>{"cos", "sin", "dx", "dy", "xshift"}));
+  EXPECT_GE(mu::CurriculumTruncation(c).init(t, 0), 1);
   mu::Phi phi = mu::task_phi(t, at::kCPU);
-  EXPECT_TRUE(phi.perm.equal(t.task.input_perm));
+  EXPECT_TRUE(phi.perm.equal(t.input_perm));
   EXPECT_EQ(phi.width(0), 196);
   EXPECT_EQ(phi.width(phi.layers()), 32);
 
-  mu::Task copy = t;
+  mu::TaskInstance copy = t;
   mu::UnrollBatches a = mu::sample_unroll(c, data, t, 2, 99);
   ASSERT_EQ(a.unlabelled.size(), 2u);
   EXPECT_EQ(a.unlabelled[0].sizes(), (std::vector<int64_t>{8, 196}));
