@@ -4,7 +4,10 @@
   scripts/results-tables.py main DIR [SETS]    one row per method, one column per data set in DIR
                                                (DIR/<set>/results.json; SETS a comma list, default all five):
                                                headline (logistic) readout and the standardised one,
-                                               mean +- std over runs
+                                               mean +- std over runs. A method run on its own with the
+                                               same protocol (DIR/<set>/<name>/results.json, e.g. the
+                                               VAE's, which trains for minutes per seed) fills its row
+                                               when seeds, draws, seed, architecture and label rows agree
   scripts/results-tables.py curve RESULTS.json the learned rule at each checkpoint (learned@N) against random
                                                init, both readouts, with the paired difference per run
 """
@@ -28,8 +31,29 @@ def cell(m, readout):
     return f"{s['mean']:.3f} +- {s['std']:.3f}" if s else "n/a"
 
 
+PROTOCOL = ("dataset", "resolution", "seed", "seeds", "draws", "shots", "architecture", "activation",
+            "permuted_input", "features_below_top", "train_examples", "test_examples", "classes")
+
+
+def with_separate_runs(folder):
+    """The set's results.json, its methods completed from results.json files one folder below it."""
+    r = json.load(open(os.path.join(folder, "results.json")))
+    for sub in sorted(os.listdir(folder)):
+        p = os.path.join(folder, sub, "results.json")
+        if not os.path.exists(p):
+            continue
+        extra = json.load(open(p))
+        differ = [k for k in PROTOCOL if extra.get(k) != r.get(k)]
+        if differ:
+            sys.exit(f"results-tables: {p} differs from {folder}/results.json in {', '.join(differ)}")
+        for n, m in extra["methods"].items():
+            if n not in r["methods"]:
+                r["methods"][n] = m
+    return r
+
+
 def main_table(d, only=None):
-    res = {k: json.load(open(os.path.join(d, k, "results.json"))) for k, _ in SETS
+    res = {k: with_separate_runs(os.path.join(d, k)) for k, _ in SETS
            if os.path.exists(os.path.join(d, k, "results.json")) and (not only or k in only.split(","))}
     names = []
     for r in res.values():
