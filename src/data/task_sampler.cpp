@@ -13,12 +13,6 @@
 namespace mu::data {
 namespace {
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 double uniform(at::Generator& g) { return at::rand({1}, g, at::TensorOptions().dtype(at::kDouble)).item<double>(); }
 int64_t uniform_int(at::Generator& g, int64_t lo, int64_t hi) {  // inclusive
   return lo + std::min<int64_t>(hi - lo, static_cast<int64_t>(uniform(g) * (hi - lo + 1)));
@@ -66,7 +60,7 @@ const TaskSampler::Source& TaskSampler::source(const std::string& name) const { 
 
 at::Tensor TaskSampler::fixed_permutations(int64_t dim) const {
   // Fixed for the whole run: drawn from the config seed and the width only.
-  at::Generator g = make_generator(splitmix64(cfg_.seed ^ 0x5045524Dull) ^ static_cast<uint64_t>(dim));
+  at::Generator g = make_generator(derive_seed(cfg_.seed, 0x5045524Dull, static_cast<uint64_t>(dim)));
   std::vector<at::Tensor> p;
   for (int64_t i = 0; i < cfg_.n_fixed_permutations; ++i)
     p.push_back(at::randperm(dim, g, at::TensorOptions().dtype(at::kLong)));
@@ -76,7 +70,7 @@ at::Tensor TaskSampler::fixed_permutations(int64_t dim) const {
 Task TaskSampler::sample(uint64_t index) const {
   Task t;
   t.index = index;
-  t.seed = splitmix64(splitmix64(cfg_.seed) ^ index);
+  t.seed = derive_seed(cfg_.seed, index);
   at::Generator g = make_generator(t.seed);
   // Source.
   size_t si = 0;
@@ -131,10 +125,10 @@ Task TaskSampler::sample(uint64_t index) const {
   int64_t w = log_uniform_width();
   for (int64_t l = 0; l < depth; ++l) t.widths.push_back(cfg_.per_layer_widths ? log_uniform_width() : w);
   t.widths.push_back(cfg_.output);
-  t.phi_seed = splitmix64(t.seed ^ 0x504849ull);
+  t.phi_seed = derive_seed(t.seed, 0x504849ull);
   t.input_perm = at::randperm(D, g, at::TensorOptions().dtype(at::kLong));
   t.inner_steps = uniform_int(g, cfg_.min_inner_steps, cfg_.max_inner_steps);
-  t.gen = make_generator(splitmix64(t.seed ^ 0x42415443ull));
+  t.gen = make_generator(derive_seed(t.seed, 0x42415443ull));
   return t;
 }
 
@@ -216,18 +210,17 @@ TaskBatch TaskSampler::unlabelled(Task& t, int64_t batch) const {
 std::pair<TaskBatch, TaskBatch> TaskSampler::labelled_pair(Task& t) const {
   const Source& src = source(t.source);
   const int64_t m = cfg_.labelled_per_class;
+  std::vector<at::Tensor> pools;
+  for (int64_t k = 0; k < t.ways(); ++k) pools.push_back(at::tensor(src.by_class[t.classes[k]], at::kLong));
+  // 2m distinct examples of each class when it has them; otherwise with replacement. First half: train.
+  at::Tensor picked = balanced_indices(pools, 2 * m, t.gen, /*replace_short=*/true);  // (ways, 2m)
+  const auto at_ = picked.accessor<int64_t, 2>();
   std::vector<int64_t> itr, ite, ltr, lte;
-  for (int64_t k = 0; k < t.ways(); ++k) {
-    const auto& pool = src.by_class[t.classes[k]];
-    int64_t n = pool.size();
-    // 2m distinct examples when the class has them; otherwise with replacement.
-    at::Tensor p = n >= 2 * m ? at::randperm(n, t.gen, at::TensorOptions().dtype(at::kLong)).slice(0, 0, 2 * m)
-                              : at::randint(0, n, {2 * m}, t.gen, at::TensorOptions().dtype(at::kLong));
+  for (int64_t k = 0; k < t.ways(); ++k)
     for (int64_t j = 0; j < 2 * m; ++j) {
-      (j < m ? itr : ite).push_back(pool[p[j].item<int64_t>()]);
+      (j < m ? itr : ite).push_back(at_[k][j]);
       (j < m ? ltr : lte).push_back(k);
     }
-  }
   TaskBatch tr = draw(t, itr, ltr);
   TaskBatch te = draw(t, ite, lte);
   return {tr, te};

@@ -42,20 +42,6 @@ std::vector<std::string> parse_methods(const std::string& list) {
   return out;
 }
 
-uint64_t derive_seed(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
-  auto mix = [](uint64_t z) {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  };
-  uint64_t h = mix(a);
-  h = mix(h ^ b);
-  h = mix(h ^ c);
-  h = mix(h ^ d);
-  return h >> 11;  // keep it well inside the range every consumer accepts
-}
-
 double MethodResult::mean() const {
   if (runs.empty()) return 0;
   double s = 0;
@@ -114,12 +100,7 @@ std::vector<at::Tensor> by_class(const at::Tensor& y, int64_t classes) {
 
 // `per` examples of every class, without replacement, class-major order.
 at::Tensor balanced_draw(const std::vector<at::Tensor>& idx, int64_t per, at::Generator& gen) {
-  std::vector<at::Tensor> parts;
-  for (const auto& c : idx) {
-    at::Tensor p = at::randperm(c.size(0), gen, at::TensorOptions().dtype(at::kLong)).narrow(0, 0, per);
-    parts.push_back(c.index_select(0, p));
-  }
-  return at::cat(parts);
+  return balanced_indices(idx, per, gen).reshape(-1);
 }
 
 struct Draw {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/base_model.h"
+#include "common/random.h"
 #include "data/dataset.h"
 #include "eval/baselines.h"
 #include "eval/readout.h"
@@ -129,8 +130,5 @@ struct RuleInfo {
   std::string file, sha256;
 };
 nlohmann::json to_json(const EvalResult& r, const RuleInfo& rule);
-
-// Deterministic seed derivation used throughout the protocol (splitmix64 of the parts).
-uint64_t derive_seed(uint64_t a, uint64_t b, uint64_t c = 0, uint64_t d = 0);
 
 }  // namespace mu

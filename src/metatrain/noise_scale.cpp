@@ -12,6 +12,7 @@
 #include <ATen/Parallel.h>
 
 #include "common/error.h"
+#include "common/random.h"
 #include "common/runtime.h"
 #include "metatrain/workers.h"
 
@@ -73,7 +74,7 @@ NoiseProbe probe_noise_scale(const MetaConfig& cfg, const TaskData& data, const 
   MU_CHECK(tasks >= 2, "noise scale: needs at least 2 tasks");
   workers = int(std::max<int64_t>(1, std::min<int64_t>(workers, tasks)));
   MetaConfig own = cfg;
-  own.seed = mix_seed({cfg.seed, 0x9015e, seed});  // tasks of their own, not the run's
+  own.seed = derive_seed(cfg.seed, 0x9015e, seed);  // tasks of their own, not the run's
   const WorkContext ctx = make_work_context(own, data, data.device);
   struct One {
     bool ok = false;
@@ -90,7 +91,7 @@ NoiseProbe probe_noise_scale(const MetaConfig& cfg, const TaskData& data, const 
       for (int64_t i = w; i < tasks; i += workers) {
         SlotState s;
         WorkOutput out = run_unroll(ctx, s, i, theta, step);
-        std::mt19937_64 rng(mix_seed(ctx.cfg.seed, uint64_t(i)));
+        std::mt19937_64 rng(derive_seed(ctx.cfg.seed, uint64_t(i)));
         int64_t depth = std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(0, s.truncations - 1))(rng);
         for (int64_t k = 0; k < depth && out.ok; ++k) out = run_unroll(ctx, s, i, theta, step);
         if (!out.ok) continue;

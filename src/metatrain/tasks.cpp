@@ -9,18 +9,6 @@
 
 namespace mu {
 
-uint64_t mix_seed(uint64_t a, uint64_t b) {
-  uint64_t z = a + 0x9e3779b97f4a7c15ULL + (b * 0xbf58476d1ce4e5b9ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-uint64_t mix_seed(std::initializer_list<uint64_t> parts) {
-  uint64_t h = 0x243f6a8885a308d3ULL;
-  for (uint64_t p : parts) h = mix_seed(h, p);
-  return h;
-}
-
 data::TaskSamplerConfig sampler_config(const MetaConfig& c) {
   data::TaskSamplerConfig s;
   s.sources = c.datasets;
@@ -68,7 +56,7 @@ TaskInstance sample_task(const MetaConfig& cfg, const TaskData& data, uint64_t i
   MU_CHECK(t.ways() >= 2, "task from " + t.source + " has fewer than two classes");
   // Its own stream, so a one-activation config draws exactly the tasks it drew before the option existed.
   const uint64_t n = cfg.activations.size();
-  t.activation = parse_activation(cfg.activations[n > 1 ? mix_seed(t.seed, 0xAC71ULL) % n : 0]);
+  t.activation = parse_activation(cfg.activations[n > 1 ? derive_seed(t.seed, 0xAC71ULL) % n : 0]);
   return t;
 }
 

@@ -15,8 +15,6 @@
 
 namespace mu {
 
-uint64_t mix_seed(uint64_t a, uint64_t b);  // splitmix64-style combination
-uint64_t mix_seed(std::initializer_list<uint64_t> parts);
 
 // The sampler configuration a meta-training config describes.
 data::TaskSamplerConfig sampler_config(const MetaConfig& cfg);

@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "common/fsio.h"
+#include "common/random.h"
 #include "common/runtime.h"
 #include "metatrain/curves.h"
 
@@ -65,7 +66,7 @@ Theta initial_theta(const MetaConfig& cfg, const TrainOptions& opt, at::Device d
   RuleOptions ro;
   ro.identical_updates = cfg.identical_updates;
   ro.eta = cfg.eta;
-  Theta theta0 = move_theta(init_theta(mix_seed(cfg.seed, 0x7e7a), ro), device);
+  Theta theta0 = move_theta(init_theta(derive_seed(cfg.seed, 0x7e7a), ro), device);
   if (opt.init_rule.empty() || resuming) return theta0;
   WarmStart w = load_warm_start(opt.init_rule, theta0);
   MU_CHECK(variant_name(w.theta.options) == variant_name(ro),

@@ -10,7 +10,7 @@ namespace mu {
 
 int64_t CurriculumTruncation::init(const data::Task& task, int64_t step) const {
   // The task's own stream (its seed mixed with a constant): the count is re-derived exactly on resume.
-  at::Generator g = make_generator(mix_seed(task.seed, 0x7255ULL));
+  at::Generator g = make_generator(derive_seed(task.seed, 0x7255ULL));
   double z = std::abs(at::randn({1}, g, at::kDouble).item<double>()) * cfg_.trunc_std(step);
   return std::clamp<int64_t>(1 + int64_t(std::floor(z)), 1, cfg_.trunc_max);
 }

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "common/error.h"
+#include "common/random.h"
 #include "eval/analysis.h"
 
 namespace mu {
@@ -14,11 +15,11 @@ Validation make_validation(const MetaConfig& cfg, const TaskData& data, at::Devi
   v.features_below_top = cfg.readout_below_top;  // validate what meta-training optimises
   v.lambda = cfg.readout_lambda;
   for (int64_t i = 0; i < cfg.val_tasks; ++i) {
-    // Sampler indices of their own (training draws mix_seed({seed, 1, slot, serial})): the same tasks,
+    // Sampler indices of their own (training draws derive_seed(seed, 1, slot, serial)): the same tasks,
     // networks and batches for every theta, and on resume.
-    uint64_t seed = mix_seed({cfg.seed, 0x7a1, uint64_t(i)});
+    uint64_t seed = derive_seed(cfg.seed, 0x7a1, uint64_t(i));
     TaskInstance t = sample_task(cfg, data, seed);
-    UnrollBatches ub = sample_unroll(cfg, data, t, std::max<int64_t>(1, cfg.val_steps), mix_seed(seed, 5));
+    UnrollBatches ub = sample_unroll(cfg, data, t, std::max<int64_t>(1, cfg.val_steps), derive_seed(seed, 5));
     Validation::Item it;
     it.phi0 = task_phi(t, device);
     it.unlabelled.assign(ub.unlabelled.begin(), ub.unlabelled.begin() + cfg.val_steps);

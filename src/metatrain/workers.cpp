@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include "common/error.h"
+#include "common/random.h"
 #include "metatrain/learner.h"
 
 namespace mu {
@@ -17,7 +18,7 @@ WorkContext make_work_context(const MetaConfig& cfg, const TaskData& data, at::D
 }
 
 void derive_task(const WorkContext& ctx, SlotState& s, int64_t slot) {
-  s.task = sample_task(ctx.cfg, *ctx.data, mix_seed({ctx.cfg.seed, 1, uint64_t(slot), uint64_t(s.serial)}));
+  s.task = sample_task(ctx.cfg, *ctx.data, derive_seed(ctx.cfg.seed, 1, uint64_t(slot), uint64_t(s.serial)));
   s.truncations = ctx.schedule->init(s.task, s.task_step);
   s.phi = task_phi(s.task, ctx.device);
 }
@@ -36,9 +37,9 @@ WorkOutput run_unroll(const WorkContext& ctx, SlotState& s, int64_t slot, const 
   MU_CHECK(ctx.data && ctx.estimator && ctx.schedule, "run_unroll: the work context is incomplete");
   if (!s.active || TruncationSchedule::finished(s.truncations, s.unrolls)) begin_task(ctx, s, slot, step);
   WorkOutput out;
-  uint64_t us = mix_seed({ctx.cfg.seed, 2, uint64_t(slot), uint64_t(s.serial), uint64_t(s.unrolls)});
+  uint64_t us = derive_seed(derive_seed(ctx.cfg.seed, 2, uint64_t(slot), uint64_t(s.serial)), uint64_t(s.unrolls));
   out.U = ctx.schedule->next(step, us);
-  UnrollBatches ub = sample_unroll(ctx.cfg, *ctx.data, s.task, out.U, mix_seed(us, 3));
+  UnrollBatches ub = sample_unroll(ctx.cfg, *ctx.data, s.task, out.U, derive_seed(us, 3));
   try {
     out.result = ctx.estimator->estimate(theta, s.phi, ub);
   } catch (const std::exception& e) {  // e.g. the rule produced a non-finite phi (apply_update refuses it)

@@ -1,21 +1,15 @@
 #include "objective/labelled_batches.h"
 #include <cstdint>
 
-#include "common/error.h"
+#include "common/random.h"
 
 namespace mu {
 namespace {
-// Indices (classes * per_class * copies), each class's share drawn without replacement.
+// Indices (classes, take), each class's share drawn without replacement.
 at::Tensor draw(const at::Tensor& y, int64_t classes, int64_t take, at::Generator& gen) {
-  std::vector<at::Tensor> idx;
-  for (int64_t c = 0; c < classes; ++c) {
-    at::Tensor members = at::nonzero(y == c).view(-1);
-    MU_CHECK(members.numel() >= take, "class " + std::to_string(c) + " has " + std::to_string(members.numel()) +
-                                          " examples; " + std::to_string(take) + " needed");
-    at::Tensor pick = at::randperm(members.numel(), gen, at::TensorOptions().dtype(at::kLong)).narrow(0, 0, take);
-    idx.push_back(members.index_select(0, pick));
-  }
-  return at::stack(idx, 0);  // (classes, take)
+  std::vector<at::Tensor> pools;
+  for (int64_t c = 0; c < classes; ++c) pools.push_back(at::nonzero(y == c).view(-1));
+  return balanced_indices(pools, take, gen);
 }
 LabelledBatch gather(const at::Tensor& x, const at::Tensor& y, at::Tensor idx, at::Generator& gen) {
   idx = idx.reshape(-1).index_select(0, at::randperm(idx.numel(), gen, at::TensorOptions().dtype(at::kLong)));

@@ -61,7 +61,7 @@ TEST(MetaTrain, DeterministicRunsAreBitIdenticalAndMoveTheta) {
   // Training changed theta (and a different seed gives a different theta).
   mu::RuleOptions ro;
   ro.eta = c.eta;
-  EXPECT_FALSE(same(a.theta, mu::init_theta(mu::mix_seed(c.seed, 0x7e7a), ro)));
+  EXPECT_FALSE(same(a.theta, mu::init_theta(mu::derive_seed(c.seed, 0x7e7a), ro)));
   c.seed = 8;
   std::string d3 = fresh_dir("det3");
   EXPECT_FALSE(same(a.theta, mu::meta_train(c, opts(d3)).theta));

@@ -25,7 +25,7 @@ TEST(MetaTrainTruncation, InitIsTheDocumentedDrawFromTheTasksOwnStream) {
   mu::CurriculumTruncation sched(c);
   for (uint64_t seed : {1ull, 7ull, 12345ull}) {
     for (int64_t step : {0, 20, 40, 90}) {
-      at::Generator g = mu::make_generator(mu::mix_seed(seed, 0x7255ULL));
+      at::Generator g = mu::make_generator(mu::derive_seed(seed, 0x7255ULL));
       double z = std::abs(at::randn({1}, g, at::kDouble).item<double>()) * c.trunc_std(step);
       EXPECT_EQ(sched.init(task_with_seed(seed), step), 1 + int64_t(std::floor(z))) << seed << " " << step;
       EXPECT_EQ(sched.init(task_with_seed(seed), step), sched.init(task_with_seed(seed), step));
