@@ -12,6 +12,7 @@
 
 #include "common/archive.h"
 #include "common/error.h"
+#include "common/random.h"
 #include "metatrain/config.h"
 #include "metatrain/export.h"
 #include "metatrain/trainer.h"
