@@ -8,16 +8,11 @@
 
 #include "common/error.h"
 #include "common/random.h"
+#include "eval/feature_extractor.h"
 #include "objective/meta_objective.h"
 #include "rule/unsupervised_update.h"
 
 namespace mu {
-
-const std::vector<std::string>& all_methods() {
-  static const std::vector<std::string> m = {"learned", "random", "supervised", "vae", "pca", "kmeans", "kmeans-32",
-                                                "raw"};
-  return m;
-}
 
 std::vector<std::string> parse_methods(const std::string& list) {
   if (list == "all") return all_methods();
@@ -103,17 +98,6 @@ at::Tensor balanced_draw(const std::vector<at::Tensor>& idx, int64_t per, at::Ge
   return balanced_indices(idx, per, gen).reshape(-1);
 }
 
-struct Draw {
-  at::Tensor lab;    // labelled training indices
-  at::Tensor paper;  // paper-style test batch indices (test split)
-};
-
-// The features one method gives for inputs; `joint` is the paper's one-BN-pass-over-the-batch form.
-struct Features {
-  std::function<at::Tensor(const at::Tensor&)> full;
-  std::function<at::Tensor(const at::Tensor&)> joint;
-};
-
 // The paper metric's test examples per class: paper_test_per_class, at most the smallest test class.
 int64_t paper_per_class(const EvalConfig& cfg, const std::vector<at::Tensor>& cls_te) {
   int64_t per = cfg.paper_test_per_class;
@@ -141,34 +125,114 @@ SeedRows protocol_rows(const EvalConfig& cfg, const Split& data, int64_t s) {
   return rows;
 }
 
-EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Split& data, int64_t resolution,
-                          const EvalProgress& progress) {
-  auto t_all = Clock::now();
-  at::NoGradGuard ng;
+namespace {
+
+// Refuses what the protocol cannot run, each with the option to change.
+void check_protocol(const EvalConfig& cfg, const Split& data, const Theta* theta) {
   const Dataset& tr = data.train;
   const Dataset& te = data.test;
   MU_CHECK(tr.size() >= 2 && te.size() >= 1, "evaluate: the data set needs a training and a test split");
   MU_CHECK(tr.dim() == te.dim(), "evaluate: train and test splits have different widths");
-  const int64_t K = class_count(data);
-  MU_CHECK(K >= 2, "evaluate: the data set needs at least 2 classes");
+  MU_CHECK(class_count(data) >= 2, "evaluate: the data set needs at least 2 classes");
   MU_CHECK(cfg.shots >= 1, "--shots must be at least 1");
   MU_CHECK(cfg.seeds >= 1 && cfg.draws >= 1, "--seeds and --draws must be at least 1");
   MU_CHECK(cfg.steps >= 0, "--steps must be >= 0");
   MU_CHECK(!cfg.methods.empty(), "no methods to evaluate");
   bool want_learned = false;
   for (const auto& m : cfg.methods) want_learned |= m == "learned";
-  MU_CHECK(!want_learned || theta_in, "evaluate: the learned method needs a rule (--rule)");
+  MU_CHECK(!want_learned || theta, "evaluate: the learned method needs a rule (--rule)");
+}
 
+// The checkpoint steps, sorted and unique, each within [0, steps].
+std::vector<int64_t> sorted_checkpoints(const EvalConfig& cfg) {
+  std::vector<int64_t> out;
+  for (int64_t t : cfg.checkpoints) {
+    MU_CHECK(t >= 0 && t <= cfg.steps, "--checkpoints: step " + std::to_string(t) + " is outside 0.." +
+                                           std::to_string(cfg.steps) + " (--steps)");
+    if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The result's header and one empty row per method (learned followed by its learned@STEP rows).
+EvalResult empty_result(const EvalConfig& cfg, const Split& data, int64_t resolution,
+                        const std::vector<int64_t>& checkpoints) {
   EvalResult R;
   R.config = cfg;
-  R.dataset = tr.name;
+  R.dataset = data.train.name;
   R.resolution = resolution;
-  R.classes = K;
-  R.train_examples = tr.size();
-  R.test_examples = te.size();
-  R.arch = make_arch(tr.dim(), cfg.hidden, cfg.embedding, cfg.activation);
+  R.classes = class_count(data);
+  R.train_examples = data.train.size();
+  R.test_examples = data.test.size();
+  R.arch = make_arch(data.train.dim(), cfg.hidden, cfg.embedding, cfg.activation);
   MU_CHECK(cfg.features_below_top >= 0 && cfg.features_below_top < R.arch.layers(),
            "evaluate: --features-from reaches below the first hidden layer of " + R.arch.str());
+  for (const auto& m : cfg.methods) {
+    MethodResult mr;
+    mr.name = m;
+    R.methods.push_back(mr);
+    if (m != "learned") continue;
+    for (int64_t t : checkpoints) {
+      MethodResult cp;
+      cp.name = "learned@" + std::to_string(t);
+      R.methods.push_back(cp);
+    }
+  }
+  return R;
+}
+
+// Every readout fitted on one draw's labelled features and scored on the whole test split, plus the paper
+// metric on the draw's paper rows.
+RunResult score_draw(const SeedContext& c, MethodResult& mr, int64_t d, const at::Tensor& Flab,
+                     const at::Tensor& Ftest, const at::Tensor& Fpaper_lab, const at::Tensor& Fpaper_test) {
+  at::Tensor ylab = c.ytr.index_select(0, c.rows.labelled[d]);
+  RunResult rr;
+  rr.seed = c.seed_index;
+  rr.draw = d;
+  for (ReadoutKind k : all_readouts()) {
+    Readout ro = fit_readout(k, Flab, ylab, c.classes, c.cfg.logistic);
+    ReadoutScore sc = score_readout(ro, Ftest, c.yte);
+    rr.readouts[to_string(k)] = sc.accuracy;
+    if (k == c.cfg.readout) {
+      rr.accuracy = sc.accuracy;
+      rr.test_loss = sc.loss;
+    }
+  }
+  Readout paper = fit_logistic_ovr(Fpaper_lab, ylab, c.classes, c.cfg.logistic);
+  rr.paper_accuracy = score_readout(paper, Fpaper_test, c.yte.index_select(0, c.rows.paper[d])).accuracy;
+  mr.feature_dim = Flab.size(1);
+  mr.runs.push_back(rr);
+  return rr;
+}
+
+// Features independent of the label draw, scored on every draw.
+void score_fixed_features(const SeedContext& c, MethodResult& mr, const Features& f) {
+  at::Tensor Ftest = f.full(c.xte);
+  for (int64_t d = 0; d < c.cfg.draws; ++d) {
+    at::Tensor xl = c.xtr.index_select(0, c.rows.labelled[d]), xp = c.xte.index_select(0, c.rows.paper[d]);
+    at::Tensor J = f.joint(at::cat({xl, xp}));
+    c.score(mr, d, f.full(xl), Ftest, J.narrow(0, 0, xl.size(0)), J.narrow(0, xl.size(0), xp.size(0)));
+  }
+}
+
+// The seed's batch-norm reference batch: `reference` random training examples (at least 2).
+at::Tensor reference_batch(const EvalConfig& cfg, const at::Tensor& xtr, int64_t s) {
+  at::Generator ref_gen = make_generator(derive_seed(cfg.seed, s, 2));
+  const int64_t n = xtr.size(0), nref = std::min<int64_t>(std::max<int64_t>(cfg.reference, 2), n);
+  return xtr.index_select(0, at::randperm(n, ref_gen, at::TensorOptions().dtype(at::kLong)).narrow(0, 0, nref));
+}
+
+}  // namespace
+
+EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Split& data, int64_t resolution,
+                          const EvalProgress& progress) {
+  auto t_all = Clock::now();
+  at::NoGradGuard ng;
+  check_protocol(cfg, data, theta_in);
+  const int64_t K = class_count(data);
+  const std::vector<int64_t> checkpoints = sorted_checkpoints(cfg);
+  EvalResult R = empty_result(cfg, data, resolution, checkpoints);
   Theta theta;
   if (theta_in) {
     theta = *theta_in;
@@ -177,8 +241,8 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
     R.eta = theta.options.eta;
   }
 
-  at::Tensor xtr = tr.x.to(at::kFloat).contiguous(), ytr = tr.y.to(at::kLong);
-  at::Tensor xte = te.x.to(at::kFloat).contiguous(), yte = te.y.to(at::kLong);
+  at::Tensor xtr = data.train.x.to(at::kFloat).contiguous(), ytr = data.train.y.to(at::kLong);
+  at::Tensor xte = data.test.x.to(at::kFloat).contiguous(), yte = data.test.y.to(at::kLong);
   auto cls_tr = by_class(ytr, K), cls_te = by_class(yte, K);
   for (int64_t k = 0; k < K; ++k) {
     MU_CHECK(cls_tr[k].size(0) >= cfg.shots,
@@ -186,34 +250,11 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
                  " training examples, fewer than --shots " + std::to_string(cfg.shots));
   }
   MU_CHECK(paper_per_class(cfg, cls_te) >= 1, "evaluate: every class needs at least one test example");
-  int64_t curve_per = cfg.shots;  // curve batches: `shots` per class of train, 10 per class of test
-  for (int64_t k = 0; k < K; ++k) curve_per = std::min(curve_per, cls_te[k].size(0));
-
-  std::vector<int64_t> checkpoints;  // sorted, unique, within [0, steps]
-  for (int64_t t : cfg.checkpoints) {
-    MU_CHECK(t >= 0 && t <= cfg.steps, "--checkpoints: step " + std::to_string(t) + " is outside 0.." +
-                                           std::to_string(cfg.steps) + " (--steps)");
-    if (std::find(checkpoints.begin(), checkpoints.end(), t) == checkpoints.end()) checkpoints.push_back(t);
-  }
-  std::sort(checkpoints.begin(), checkpoints.end());
-  auto checkpoint_name = [](int64_t t) { return "learned@" + std::to_string(t); };
-  for (const auto& m : cfg.methods) {
-    MethodResult mr;
-    mr.name = m;
-    R.methods.push_back(mr);
-    if (m != "learned") continue;
-    for (int64_t t : checkpoints) {
-      MethodResult cp;
-      cp.name = checkpoint_name(t);
-      R.methods.push_back(cp);
-    }
-  }
   auto method = [&](const std::string& name) -> MethodResult* {
     for (auto& m : R.methods)
       if (m.name == name) return &m;
     return nullptr;
   };
-
   const int64_t total_units = cfg.seeds * static_cast<int64_t>(cfg.methods.size());
   int64_t done_units = 0;
   auto report = [&](const std::string& what) {
@@ -221,144 +262,25 @@ EvalResult run_evaluation(const EvalConfig& cfg, const Theta* theta_in, const Sp
   };
 
   for (int64_t s = 0; s < cfg.seeds; ++s) {
-    const uint64_t model_seed = derive_seed(cfg.seed, s, 1);
-    Phi phi0 = init_phi(R.arch, model_seed, at::kFloat, cfg.shuffle_input);
+    Phi phi0 = init_phi(R.arch, derive_seed(cfg.seed, s, 1), at::kFloat, cfg.shuffle_input);
     R.initial.push_back(phi0);
-    at::Generator ref_gen = make_generator(derive_seed(cfg.seed, s, 2));
-    int64_t nref = std::min<int64_t>(std::max<int64_t>(cfg.reference, 2), tr.size());
-    at::Tensor ref = xtr.index_select(
-        0, at::randperm(tr.size(), ref_gen, at::TensorOptions().dtype(at::kLong)).narrow(0, 0, nref));
+    const at::Tensor ref = reference_batch(cfg, xtr, s);
     const SeedRows rows = protocol_rows(cfg, data, s);
-    std::vector<Draw> draws;
-    for (int64_t d = 0; d < cfg.draws; ++d) draws.push_back(Draw{rows.labelled[d], rows.paper[d]});
-    const at::Tensor& fit_idx = rows.fit;
-
-    // Scores one method's features on every draw.
-    auto score = [&](MethodResult& mr, int64_t d, const at::Tensor& Flab, const at::Tensor& Ftest,
-                     const at::Tensor& Fpaper_lab, const at::Tensor& Fpaper_test) {
-      const Draw& dr = draws[d];
-      at::Tensor ylab = ytr.index_select(0, dr.lab);
-      RunResult rr;
-      rr.seed = s;
-      rr.draw = d;
-      for (ReadoutKind k : all_readouts()) {
-        Readout ro = fit_readout(k, Flab, ylab, K, cfg.logistic);
-        ReadoutScore sc = score_readout(ro, Ftest, yte);
-        rr.readouts[to_string(k)] = sc.accuracy;
-        if (k == cfg.readout) {
-          rr.accuracy = sc.accuracy;
-          rr.test_loss = sc.loss;
-        }
-      }
-      Readout paper = fit_logistic_ovr(Fpaper_lab, ylab, K, cfg.logistic);
-      rr.paper_accuracy = score_readout(paper, Fpaper_test, yte.index_select(0, dr.paper)).accuracy;
-      mr.feature_dim = Flab.size(1);
-      mr.runs.push_back(rr);
-      return rr;
-    };
-    // Fixed features (independent of the label draw).
-    auto score_fixed = [&](MethodResult& mr, const Features& f) {
-      at::Tensor Ftest = f.full(xte);
-      for (int64_t d = 0; d < cfg.draws; ++d) {
-        const Draw& dr = draws[d];
-        at::Tensor xl = xtr.index_select(0, dr.lab), xp = xte.index_select(0, dr.paper);
-        at::Tensor J = f.joint(at::cat({xl, xp}));
-        score(mr, d, f.full(xl), Ftest, J.narrow(0, 0, xl.size(0)), J.narrow(0, xl.size(0), xp.size(0)));
-      }
-    };
-    auto phi_features = [&](const Phi& full) {
+    SeedContext c{cfg, s, K, xtr, ytr, xte, yte, cls_tr, cls_te, ref, phi0, rows, theta_in ? &theta : nullptr,
+                  checkpoints, progress, {}, {}, {}, method};
+    c.score = [&c](MethodResult& mr, int64_t d, const at::Tensor& a, const at::Tensor& b, const at::Tensor& pa,
+                   const at::Tensor& pb) { return score_draw(c, mr, d, a, b, pa, pb); };
+    c.score_fixed = [&c](MethodResult& mr, const Features& f) { score_fixed_features(c, mr, f); };
+    c.phi_features = [&ref, &cfg](const Phi& full) {
       const Phi phi = full.below_top(cfg.features_below_top);  // the layer the readout sees
       return Features{[&ref, phi](const at::Tensor& x) { return embed_reference(phi, ref, x); },
                       [phi](const at::Tensor& x) { return embed(phi, x); }};
     };
-
     for (const auto& name : cfg.methods) {
       MethodResult& mr = *method(name);
       auto t0 = Clock::now();
       report(name + " seed " + std::to_string(s));
-      if (name == "learned") {
-        at::Generator batch_gen = make_generator(derive_seed(cfg.seed, s, 5));
-        at::Generator curve_gen = make_generator(derive_seed(cfg.seed, s, 6));
-        std::vector<CurvePoint> curve;
-        std::vector<std::pair<int64_t, Phi>> kept;  // the model at each checkpoint
-        auto on_step = [&](int64_t t, const Phi& phi) {
-          if (std::find(checkpoints.begin(), checkpoints.end(), t) != checkpoints.end()) kept.emplace_back(t, phi);
-          const bool on_curve = t == 0 || t == cfg.steps || (cfg.curve_every > 0 && t % cfg.curve_every == 0);
-          if (!on_curve) return;  // a checkpoint only
-          at::Tensor li = balanced_draw(cls_tr, cfg.shots, curve_gen);
-          at::Tensor pi = balanced_draw(cls_te, curve_per, curve_gen);
-          LabelledBatch a{xtr.index_select(0, li), ytr.index_select(0, li)};
-          LabelledBatch b{xte.index_select(0, pi), yte.index_select(0, pi)};
-          CurvePoint cp;
-          cp.step = t;
-          at::Tensor F = embed(phi.below_top(cfg.features_below_top), at::cat({a.x, b.x}));
-          Readout lr = fit_logistic_ovr(F.narrow(0, 0, a.x.size(0)), a.y, K, cfg.logistic);
-          cp.logistic_accuracy = score_readout(lr, F.narrow(0, a.x.size(0), b.x.size(0)), b.y).accuracy;
-          MetaObjectiveResult mo = meta_objective(phi, a, b, K);
-          cp.ridge_accuracy = mo.accuracy_test;
-          cp.ridge_loss = mo.loss.item<double>();
-          curve.push_back(cp);
-          if (progress && t > 0) progress("learned seed " + std::to_string(s) + " step", t, cfg.steps);
-        };
-        int64_t failed = -1;
-        Phi phi = apply_rule(theta, phi0, xtr, cfg.steps, cfg.batch, batch_gen, cfg.curve_every, on_step, &failed,
-                             checkpoints);
-        if (failed >= 0)
-          mr.note += "seed " + std::to_string(s) + ": the rule produced a non-finite update at step " +
-                     std::to_string(failed) + "; evaluated the last finite model. ";
-        R.curves.push_back(curve);
-        R.learned.push_back(phi);
-        score_fixed(mr, phi_features(phi));
-        for (const auto& [t, at_t] : kept) {
-          auto tc = Clock::now();
-          MethodResult& cm = *method(checkpoint_name(t));
-          score_fixed(cm, phi_features(at_t));
-          cm.seconds += since(tc);
-        }
-        for (int64_t t : checkpoints)
-          if (failed >= 0 && t >= failed)
-            method(checkpoint_name(t))->note += "seed " + std::to_string(s) + ": not reached (non-finite update at step " +
-                                                std::to_string(failed) + "). ";
-      } else if (name == "random") {
-        score_fixed(mr, phi_features(phi0));
-      } else if (name == "supervised") {
-        for (int64_t d = 0; d < cfg.draws; ++d) {
-          const Draw& dr = draws[d];
-          at::Tensor xl = xtr.index_select(0, dr.lab), yl = ytr.index_select(0, dr.lab);
-          SupervisedModel sm = train_supervised(phi0, xl, yl, K, cfg.supervised, derive_seed(cfg.seed, s, 7, d));
-          at::Tensor xp = xte.index_select(0, dr.paper);
-          const Phi read = sm.phi.below_top(cfg.features_below_top);
-          at::Tensor J = embed(read, at::cat({xl, xp}));
-          RunResult rr = score(mr, d, embed_reference(read, ref, xl), embed_reference(read, ref, xte),
-                               J.narrow(0, 0, xl.size(0)), J.narrow(0, xl.size(0), xp.size(0)));
-          mr.runs.back().head_accuracy =
-              (sm.logits(ref, xte).argmax(1) == yte).to(at::kDouble).mean().item<double>();
-          (void)rr;
-        }
-      } else if (name == "vae") {
-        Vae v = train_vae(xtr, cfg.vae, derive_seed(cfg.seed, s, 8), [&](int64_t i, int64_t n) {
-          if (progress && i % 500 == 0) progress("vae seed " + std::to_string(s) + " step", i, n);
-        });
-        mr.note += "seed " + std::to_string(s) + ": " + std::to_string(v.steps_run) +
-                   " steps, parameters of step " + std::to_string(v.best_step) +
-                   " (lowest validation negative ELBO from step " + std::to_string(v.options.min_steps) +
-                   " on; lowest of all at step " + std::to_string(v.lowest_step) + "). ";
-        score_fixed(mr, Features{[&](const at::Tensor& x) { return v.encode_mean(x, ref); },
-                                 [&](const at::Tensor& x) { return v.encode_mean(x); }});
-      } else if (name == "pca") {
-        Pca p = fit_pca(xtr.index_select(0, fit_idx), cfg.pca_dim, true);
-        auto f = [p](const at::Tensor& x) { return p.transform(x); };
-        score_fixed(mr, Features{f, f});
-      } else if (name == "kmeans" || name == "kmeans-32") {
-        CoatesOptions opt = cfg.kmeans;
-        if (name == "kmeans-32") opt.k = 32;
-        CoatesKMeans km = fit_coates_kmeans(xtr.index_select(0, fit_idx), opt, derive_seed(cfg.seed, s, 9));
-        auto f = [km](const at::Tensor& x) { return km.transform(x); };
-        score_fixed(mr, Features{f, f});
-      } else if (name == "raw") {
-        auto f = [](const at::Tensor& x) { return x; };
-        score_fixed(mr, Features{f, f});
-      }
+      make_extractor(name)->run(c, mr, R);
       mr.seconds += since(t0);
       ++done_units;
     }
