@@ -27,10 +27,12 @@ inline void add_eval_options(CLI::App* sub, EvalArgs* a, bool experiment) {
   sub->add_option("--arch", a->arch, "hidden widths of the base model: 128x4 or 256,128")->capture_default_str();
   sub->add_option("--activation", a->activation, "base-model activation")->capture_default_str();
   sub->add_option("--resolution", a->resolution, "image resolution (14 or 28)")->capture_default_str();
+  std::string names;  // the registry's methods other than the learned rule
+  for (const auto& m : mu::all_methods())
+    if (m != "learned") names += (names.empty() ? "" : ",") + m;
   sub->add_option("--baselines", a->baselines,
                   experiment ? "methods besides learned and random (comma list, or 'none')"
-                             : "baselines besides the learned rule: all, none, or a comma list of random,supervised,"
-                               "vae,pca,kmeans,kmeans-32,raw")
+                             : "baselines besides the learned rule: all, none, or a comma list of " + names)
       ->capture_default_str();
   sub->add_option("--readout", a->readout,
                   "headline readout: logistic (OvR on the features), standardised (OvR on standardised features, "

@@ -23,8 +23,11 @@ std::vector<std::string> parse_methods(const std::string& list) {
     if (item.empty()) continue;
     bool known = false;
     for (const auto& m : all_methods()) known |= m == item;
-    MU_CHECK(known, "unknown method '" + item + "' (expected a comma list of learned, random, supervised, vae, "
-                    "pca, kmeans, kmeans-32, raw, or 'all')");
+    if (!known) {
+      std::string names;
+      for (const auto& m : all_methods()) names += m + ", ";
+      throw Error("unknown method '" + item + "' (expected a comma list of " + names + "or 'all')");
+    }
     wanted.push_back(item);
   }
   std::vector<std::string> out;  // canonical order, no duplicates
