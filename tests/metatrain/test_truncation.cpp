@@ -9,12 +9,28 @@
 #include "common/random.h"
 #include "metatrain/tasks.h"
 #include "metatrain/truncation.h"
+#include "support/paths.h"
 
 namespace {
 mu::data::Task task_with_seed(uint64_t seed) {
   mu::data::Task t;
   t.seed = seed;
   return t;
+}
+
+// Inner rule steps a config's tasks reach: for `tasks` tasks begun at meta-step `step`, the step at which
+// each of their truncated unrolls starts, drawn exactly as the trainer draws them (init, then next per unroll).
+std::vector<int64_t> unroll_starts(const mu::MetaConfig& c, int tasks, int64_t step) {
+  mu::CurriculumTruncation sched(c);
+  std::vector<int64_t> starts;
+  for (uint64_t s = 0; s < uint64_t(tasks); ++s) {
+    int64_t n = sched.init(task_with_seed(mu::derive_seed(c.seed, s)), step), inner = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      starts.push_back(inner);
+      inner += sched.next(step, mu::derive_seed(c.seed, s, uint64_t(k)));
+    }
+  }
+  return starts;
 }
 }  // namespace
 
@@ -78,4 +94,21 @@ TEST(MetaTrainTruncation, ATaskIsFinishedAfterItsTruncations) {
   EXPECT_FALSE(mu::TruncationSchedule::finished(3, 2));
   EXPECT_TRUE(mu::TruncationSchedule::finished(3, 3));
   EXPECT_TRUE(mu::TruncationSchedule::finished(1, 1));
+}
+
+// The long-horizon config does what its comment says: tasks carried to thousands of rule steps, so that a
+// large share of meta-gradients is taken late in a network's training; the shipped rule's last stage
+// never took one past 180 steps.
+TEST(MetaTrainTruncation, TheLongHorizonConfigTrainsLateRuleSteps) {
+  auto late_share = [](const std::vector<int64_t>& st, int64_t after) {
+    return double(std::count_if(st.begin(), st.end(), [&](int64_t i) { return i >= after; })) / double(st.size());
+  };
+  mu::MetaConfig longer = mu::load_meta_config(mu::testing::source_dir() + "/configs/cpu-long.json");
+  std::vector<int64_t> st = unroll_starts(longer, 400, 0);
+  EXPECT_GT(late_share(st, 1000), 0.3);
+  EXPECT_GT(late_share(st, 3000), 0.0);
+  EXPECT_GE(*std::max_element(st.begin(), st.end()), 3000);
+  mu::MetaConfig stage3 = mu::load_meta_config(mu::testing::source_dir() + "/configs/cpu-act-d4.json");
+  std::vector<int64_t> st3 = unroll_starts(stage3, 400, 0);
+  EXPECT_LT(*std::max_element(st3.begin(), st3.end()), 180);
 }
