@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <vector>
 
 #include "common/random.h"
 #include "metatrain/tasks.h"
@@ -19,7 +20,8 @@ mu::data::Task task_with_seed(uint64_t seed) {
 }
 
 // Inner rule steps a config's tasks reach: for `tasks` tasks begun at meta-step `step`, the step at which
-// each of their truncated unrolls starts, drawn exactly as the trainer draws them (init, then next per unroll).
+// each of their truncated unrolls starts, drawn with the trainer's schedule (init, then next per unroll) from
+// the test's own seeds: the same distribution as in a run, not the same draws.
 std::vector<int64_t> unroll_starts(const mu::MetaConfig& c, int tasks, int64_t step) {
   mu::CurriculumTruncation sched(c);
   std::vector<int64_t> starts;
